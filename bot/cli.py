@@ -1,0 +1,173 @@
+"""The `tracebot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import SettingsError, StorageSettings, load_settings, load_storage_settings
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.demo import DEMO_SECRET_KEY, DEMO_TOKEN
+    from bot.logs import configure_logging
+    from bot.web import create_web_app
+
+    settings = load_settings()
+    if settings.telegram_bot_token.get_secret_value() == DEMO_TOKEN or (
+        settings.secret_key.get_secret_value() == DEMO_SECRET_KEY
+    ):
+        raise SettingsError("invalid settings: the demo token/secret key are public; set your own")
+    if args.webhook and settings.webhook_secret is None:
+        raise SettingsError("invalid settings: WEBHOOK_SECRET is required with --webhook")
+    configure_logging(settings.log_level, settings.log_format)
+    app = create_web_app(settings, mode="webhook" if args.webhook else "polling")
+    web.run_app(app, host=settings.web_host, port=settings.web_port, print=None)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+    from bot.logs import configure_logging
+
+    configure_logging("INFO")
+    run_demo(Path(args.data_dir), args.host, args.port, args.emulator_port)
+    return 0
+
+
+def _storage_settings() -> StorageSettings:
+    # Database and catalog commands need only DATABASE_URL/MEDIA_DIR, not a bot token.
+    return load_storage_settings()
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.db import ensure_sqlite_directory
+
+    url = _storage_settings().database_url
+    ensure_sqlite_directory(url)
+    if args.db_command == "upgrade":
+        migrate.upgrade(url, args.revision)
+    elif args.db_command == "downgrade":
+        migrate.downgrade(url, args.revision)
+    print(f"database at revision {asyncio.run(_current(url)) or 'base'} (head: {migrate.head_revision()})")
+    return 0
+
+
+async def _current(url: str) -> str | None:
+    from storage.db import create_engine
+    from storage.migrate import current_revision
+
+    engine = create_engine(url)
+    try:
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+def _cmd_objects_import(args: argparse.Namespace) -> int:
+    from bot.catalog import import_catalog
+    from storage.db import create_engine, create_session_factory
+    from storage.migrate import upgrade_if_needed
+    from storage.privacy import Privacy
+    from storage.uow import Database
+
+    settings = _storage_settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_if_needed(engine, settings.database_url)
+            # Importing objects never touches reporters, so no real pseudonym key is needed here.
+            database = Database(create_session_factory(engine), Privacy(secrets.token_hex(32)))
+            report = await import_catalog(Path(args.folder), database, settings.media_dir)
+        finally:
+            await engine.dispose()
+        print(
+            f"imported {args.folder}: {report.created} new, {report.updated} updated, "
+            f"{report.unchanged} unchanged objects; {report.campaigns} campaigns"
+        )
+
+    asyncio.run(run())
+    return 0
+
+
+def _cmd_link(args: argparse.Namespace) -> int:
+    import segno
+
+    from handlers.deeplinks import make_payload
+
+    payload = make_payload(args.campaign, args.object)
+    url = f"https://t.me/{args.bot}" + (f"?start={payload}" if payload else "")
+    print(url)
+    if args.qr:
+        segno.make(url, error="m").save(args.qr, scale=8, border=2)
+        print(f"QR code written to {args.qr}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tracebot", description="Tip-intake bot for 'trace an object' appeals.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook) with health/metrics")
+    run.add_argument("--webhook", action="store_true", help="receive updates on WEBHOOK_PATH instead of polling")
+    run.set_defaults(handler=_cmd_run)
+
+    demo = commands.add_parser("demo", help="bot + local Bot API emulator + web chat page, no token needed")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080, help="dashboard / tips list port")
+    demo.add_argument("--emulator-port", type=int, default=8081, help="Bot API emulator and chat page port")
+    demo.add_argument("--data-dir", default="data/demo", help="where the demo keeps its database and images")
+    demo.set_defaults(handler=_cmd_demo)
+
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="migrate to the latest schema (or REVISION)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_commands.add_parser("downgrade", help="migrate down to REVISION (e.g. base)")
+    downgrade.add_argument("revision")
+    db_commands.add_parser("current", help="show the schema revision")
+    db.set_defaults(handler=_cmd_db)
+
+    objects = commands.add_parser("objects", help="object catalog")
+    object_commands = objects.add_subparsers(dest="objects_command", required=True)
+    importer = object_commands.add_parser("import", help="load a catalog folder (images + catalog.toml)")
+    importer.add_argument("folder")
+    importer.set_defaults(handler=_cmd_objects_import)
+
+    link = commands.add_parser("link", help="print a deep link (and write a QR code)")
+    link.add_argument("--bot", required=True, help="the bot's username")
+    link.add_argument("--campaign", help="campaign code")
+    link.add_argument("--object", help="object reference, e.g. TAO-0001")
+    link.add_argument("--qr", help="write a QR code to this .png or .svg file")
+    link.set_defaults(handler=_cmd_link)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SettingsError as exc:
+        print(f"tracebot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from bot.catalog import CatalogError
+
+        if isinstance(exc, (CatalogError, ValueError)):
+            print(f"tracebot: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""`tracebot demo`: bot + Bot API emulator + web chat page + tips list, with no token and no network."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.catalog import import_catalog
+from bot.demo_catalog import write_demo_catalog
+from bot.settings import Settings, load_settings
+from bot.web import SERVICES, create_web_app
+from emulator import BotApiEmulator
+from review import tips_list
+
+log = logging.getLogger(__name__)
+
+# Embedded demo defaults. They are public on purpose: `tracebot run` never accepts them.
+DEMO_TOKEN = "123456789:TRACEBOT-demo-token-not-a-secret"  # noqa: S105 - public demo value
+DEMO_SECRET_KEY = "tracebot-demo-secret-key-not-for-production-use"  # noqa: S105 - public demo value
+DEMO_BOT_USERNAME = "TracebotDemoBot"
+
+
+def demo_settings(data_dir: Path, host: str, port: int, emulator_port: int) -> Settings:
+    return load_settings(
+        telegram_bot_token=DEMO_TOKEN,
+        telegram_api_url=f"http://{host}:{emulator_port}",
+        database_url=f"sqlite+aiosqlite:///{data_dir / 'demo.db'}",
+        secret_key=DEMO_SECRET_KEY,
+        media_dir=data_dir / "media",
+        web_host=host,
+        web_port=port,
+        webhook_url=None,
+    )
+
+
+def create_demo_app(
+    data_dir: Path, host: str = "127.0.0.1", port: int = 8080, emulator_port: int = 8081
+) -> web.Application:
+    settings = demo_settings(data_dir, host, port, emulator_port)
+    emulator = BotApiEmulator(bot_token=DEMO_TOKEN, bot_username=DEMO_BOT_USERNAME)
+
+    async def emulator_context(app: web.Application) -> AsyncIterator[None]:
+        await emulator.start(host=host, port=emulator_port)
+        try:
+            yield
+        finally:
+            await emulator.stop()
+
+    async def catalog_context(app: web.Application) -> AsyncIterator[None]:
+        services = app[SERVICES]
+        folder = write_demo_catalog(data_dir / "demo-catalog")
+        report = await import_catalog(folder, services.database, services.media_dir)
+        log.info(
+            "demo catalog: %d new, %d updated, %d unchanged objects", report.created, report.updated, report.unchanged
+        )
+        yield
+
+    async def banner(app: web.Application) -> None:
+        chat = f"{emulator.base_url}/chat?start=c-demo"
+        print(
+            "\nTracebot demo is running (synthetic objects, local Bot API emulator, no network).\n"
+            f"  Chat with the bot:  {chat}\n"
+            f"  Stored tips:        http://{host}:{port}/tips\n"
+            f"  Health / metrics:   http://{host}:{port}/healthz  http://{host}:{port}/metrics\n"
+            "Press Ctrl+C to stop.\n",
+            flush=True,
+        )
+
+    app = create_web_app(
+        settings,
+        mode="polling",
+        before_bot=[emulator_context],
+        after_services=[catalog_context],
+        extra_setup=[tips_list.setup],
+    )
+    app.on_startup.append(banner)
+    return app
+
+
+def run_demo(data_dir: Path, host: str, port: int, emulator_port: int) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    web.run_app(create_demo_app(data_dir, host, port, emulator_port), host=host, port=port, print=None)

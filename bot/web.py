@@ -1,0 +1,184 @@
+"""The aiohttp app that hosts the Telegram webhook, health and metrics (and later the dashboard).
+
+Resources are owned by `cleanup_ctx` entries: the database first, then the bot, so they are
+torn down in reverse order.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from telegram import Update
+
+from bot.application import build_application, publish_commands
+from bot.context import TracebotApplication
+from bot.metrics import WEBHOOK_REJECTED, WEBHOOK_UPDATES
+from bot.services import Services
+from bot.settings import Settings
+from review import DATABASE
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade_if_needed
+from storage.privacy import Privacy
+from storage.uow import Database
+from translations.i18n import Catalogs
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["polling", "webhook"]
+MAX_UPDATE_BYTES = 1024 * 1024
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+SETTINGS = web.AppKey("settings", Settings)
+SERVICES = web.AppKey("services", Services)
+TELEGRAM = web.AppKey("telegram", TracebotApplication)  # type: ignore[arg-type]
+MODE = web.AppKey("mode", str)
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+async def services_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url, echo=settings.database_echo)
+    try:
+        if await upgrade_if_needed(engine, settings.database_url):
+            log.info("database schema upgraded to the latest revision")
+        database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
+        app[SERVICES] = Services(settings=settings, database=database, catalogs=Catalogs())
+        app[DATABASE] = database
+        yield
+    finally:
+        await engine.dispose()
+
+
+async def telegram_context(app: web.Application) -> AsyncIterator[None]:
+    services, mode = app[SERVICES], app[MODE]
+    settings = services.settings
+    application = build_application(services, polling=mode == "polling")
+    app[TELEGRAM] = application
+    await application.initialize()
+    try:
+        await publish_commands(application, services)
+        await application.start()
+        if mode == "polling":
+            assert application.updater is not None
+            await application.bot.delete_webhook()
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0, timeout=30)
+        elif settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=100
+            )
+        log.info("bot @%s is running (%s)", application.bot.username, mode)
+        yield
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+
+
+def _refuse(status: int, reason: str) -> web.Response:
+    WEBHOOK_REJECTED.labels(reason=reason).inc()
+    return web.json_response({"ok": False, "error": reason}, status=status)
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """Receive one update from Telegram; 200 only once it has been processed."""
+    settings = request.app[SETTINGS]
+    expected = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+    if given is None:
+        return _refuse(401, "missing secret token")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return _refuse(403, "wrong secret token")
+    if request.content_length is not None and request.content_length > MAX_UPDATE_BYTES:
+        return _refuse(413, "update too large")
+    try:
+        body = await request.content.read(MAX_UPDATE_BYTES + 1)
+    except (ValueError, ConnectionError):
+        return _refuse(400, "unreadable body")
+    if len(body) > MAX_UPDATE_BYTES:
+        return _refuse(413, "update too large")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return _refuse(400, "not JSON")
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("update_id"), int)
+        or isinstance(data.get("update_id"), bool)
+    ):
+        return _refuse(400, "not an update")
+    application = request.app[TELEGRAM]
+    try:
+        update = Update.de_json(data, application.bot)
+    except Exception:
+        log.info("webhook: malformed update %s", data.get("update_id"), exc_info=True)
+        return _refuse(400, "malformed update")
+    WEBHOOK_UPDATES.inc()
+    await application.update_processor.process_update(update, application.process_update(update))
+    return web.json_response({"ok": True})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        async with services.database.session_factory() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+        return web.json_response({"status": "unhealthy", "database": str(type(exc).__name__)}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """One place for unexpected errors: log them and answer a plain 500 without internals."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"ok": False, "error": "internal error"}, status=500)
+
+
+def create_web_app(
+    settings: Settings,
+    *,
+    mode: Mode,
+    before_bot: list[CleanupContext] | None = None,
+    after_services: list[CleanupContext] | None = None,
+    extra_setup: list[Callable[[web.Application], None]] | None = None,
+) -> web.Application:
+    """The whole server.
+
+    `before_bot` contexts start first (the demo's emulator); `after_services` run once the
+    database is ready and before the bot starts (the demo's catalog import).
+    """
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES, middlewares=[error_middleware])
+    app[SETTINGS] = settings
+    app[MODE] = mode
+    app.cleanup_ctx.extend(before_bot or [])
+    app.cleanup_ctx.append(services_context)
+    app.cleanup_ctx.extend(after_services or [])
+    app.cleanup_ctx.append(telegram_context)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    if mode == "webhook":
+        app.router.add_post(settings.webhook_path, telegram_webhook)
+    for setup in extra_setup or []:
+        setup(app)
+    return app

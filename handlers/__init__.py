@@ -1,0 +1,19 @@
+"""Telegram update handlers, one module per feature, composed in `register_all`."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import browse, commands, errors, language, media, start, tip
+
+
+def register_all(application: Application) -> None:  # type: ignore[type-arg]
+    """Compose every feature. Order matters only within a group: specific before general."""
+    start.register(application)
+    browse.register(application)
+    commands.register(application)
+    language.register(application)
+    tip.register(application)
+    media.register(application)
+    commands.register_fallbacks(application)
+    errors.register(application)

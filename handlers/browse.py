@@ -1,0 +1,94 @@
+"""Browsing objects: the object card with its photo and buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.context import TracebotContext
+from handlers import callbacks, keyboards
+from handlers.groups import Group
+from handlers.turn import Step, Turn, in_turn
+from storage.records import ObjectRecord
+
+log = logging.getLogger(__name__)
+
+
+def caption(turn: Turn, obj: ObjectRecord) -> str:
+    _ = turn.gettext
+    parts = [f"<b>{html.escape(obj.reference)}</b>", html.escape(obj.question)]
+    if obj.hint:
+        parts.append(f"<i>{html.escape(obj.hint)}</i>")
+    parts.append(_("Do you recognise this object, or know where it is from? Press the button or simply write to me."))
+    return "\n\n".join(parts)[:1024]
+
+
+def show_object(turn: Turn, obj: ObjectRecord) -> None:
+    """Queue the object card (photo, protected from forwarding and saving) and remember it on screen."""
+    turn.conversation.object_id = obj.id
+    turn.step = Step.BROWSING
+    services = turn.context.services
+    bot, chat_id = turn.context.bot, turn.chat_id
+    text, markup = caption(turn, obj), keyboards.object_card(turn, obj.id)
+
+    async def send_card() -> None:
+        if obj.telegram_file_id:
+            await bot.send_photo(chat_id, obj.telegram_file_id, caption=text, reply_markup=markup, protect_content=True)
+            return
+        image = await asyncio.to_thread((services.media_dir / obj.image_path).read_bytes)
+        message = await bot.send_photo(chat_id, image, caption=text, reply_markup=markup, protect_content=True)
+        if message.photo:
+            # Telegram keeps the upload: later cards reuse its file id instead of re-uploading.
+            async with services.database.unit_of_work() as uow:
+                await uow.objects.remember_file_id(obj.id, message.photo[-1].file_id)
+                await uow.commit()
+
+    turn.later(send_card)
+
+
+async def show_current_or_first(turn: Turn) -> bool:
+    """Show the object on screen (or the first one); False when there is nothing to show."""
+    obj = None
+    if turn.conversation.object_id is not None:
+        obj = await turn.uow.objects.get(turn.conversation.object_id)
+    if obj is None or obj.status != "active":
+        obj = await turn.uow.objects.neighbour(None, turn.conversation.campaign_id, 0)
+    if obj is None:
+        turn.say(turn.gettext("There are no objects to look at right now. Please come back later."))
+        return False
+    show_object(turn, obj)
+    return True
+
+
+@in_turn
+async def on_object_button(update: Update, context: TracebotContext, turn: Turn) -> None:
+    _ = turn.gettext
+    if not turn.reporter.opted_in or turn.step is Step.STOPPED:
+        turn.answer(_("Please send /start first."), alert=True)
+        return
+    data = update.callback_query.data if update.callback_query else ""
+    object_id = callbacks.trailing_id(data)
+    if turn.step not in (Step.BROWSING, Step.WELCOME):
+        turn.answer(_("Please finish or cancel your tip first."), alert=True)
+        return
+    if data and data.startswith(callbacks.OBJECT_SHOW):
+        obj = await turn.uow.objects.get(object_id) if object_id else None
+    else:
+        step = -1 if data and data.startswith(callbacks.OBJECT_PREVIOUS) else 1
+        obj = await turn.uow.objects.neighbour(object_id, turn.conversation.campaign_id, step)
+    if obj is None or obj.status != "active":
+        turn.answer(_("This object is no longer available."), alert=True)
+        await show_current_or_first(turn)
+        return
+    turn.answer()
+    show_object(turn, obj)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(
+        CallbackQueryHandler(on_object_button, pattern=callbacks.OBJECT_PATTERN), Group.CONVERSATION
+    )

@@ -1,0 +1,34 @@
+"""Callback-data grammar for inline buttons (Telegram allows 1-64 bytes)."""
+
+from __future__ import annotations
+
+OPT_IN = "optin"
+STOP = "stop"
+OBJECT_NEXT = "obj:next"  # obj:next:<object id>
+OBJECT_PREVIOUS = "obj:prev"  # obj:prev:<object id>
+OBJECT_SHOW = "obj:show"  # obj:show:<object id>
+TIP_START = "tip:new"  # tip:new:<object id>
+COUNTRY = "cty"  # cty:<ISO alpha-2> | cty:other | cty:unknown
+COUNTRY_OTHER = "other"
+COUNTRY_UNKNOWN = "unknown"
+TIP_SEND = "tip:send"
+TIP_EDIT = "tip:edit"
+TIP_CANCEL = "tip:cancel"
+TIP_SKIP_DETAILS = "tip:skip"
+
+# Patterns for CallbackQueryHandler.
+OBJECT_PATTERN = r"^obj:(next|prev|show):\d{1,12}$"
+TIP_START_PATTERN = r"^tip:new:\d{1,12}$"
+COUNTRY_PATTERN = r"^cty:([A-Z]{2}|other|unknown)$"
+TIP_ACTION_PATTERN = r"^tip:(send|edit|cancel|skip)$"
+
+
+def with_id(prefix: str, object_id: int) -> str:
+    return f"{prefix}:{object_id}"
+
+
+def trailing_id(data: str | None) -> int | None:
+    if not data:
+        return None
+    tail = data.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None

@@ -1,0 +1,82 @@
+"""Inline keyboards, built in the reporter's language."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from handlers import callbacks
+from handlers.turn import Turn
+from translations.countries import country_name, flag, suggested_countries
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def opt_in(turn: Turn) -> InlineKeyboardMarkup:
+    _ = turn.gettext
+    return InlineKeyboardMarkup([[_button(_("I understand, show me the objects"), callbacks.OPT_IN)]])
+
+
+def object_card(turn: Turn, object_id: int) -> InlineKeyboardMarkup:
+    _ = turn.gettext
+    return InlineKeyboardMarkup(
+        [
+            [_button(_("I recognise this"), callbacks.with_id(callbacks.TIP_START, object_id))],
+            [
+                _button(_("◀ Previous"), callbacks.with_id(callbacks.OBJECT_PREVIOUS, object_id)),
+                _button(_("Next ▶"), callbacks.with_id(callbacks.OBJECT_NEXT, object_id)),
+            ],
+            [_button(_("Stop"), callbacks.STOP)],
+        ]
+    )
+
+
+def countries(turn: Turn) -> InlineKeyboardMarkup:
+    _ = turn.gettext
+    codes = suggested_countries(turn.language)
+    buttons = [
+        _button(f"{flag(code)} {country_name(code, turn.language)}", f"{callbacks.COUNTRY}:{code}") for code in codes
+    ]
+    rows = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
+    rows.append(
+        [
+            _button(_("Other…"), f"{callbacks.COUNTRY}:{callbacks.COUNTRY_OTHER}"),
+            _button(_("I don't know"), f"{callbacks.COUNTRY}:{callbacks.COUNTRY_UNKNOWN}"),
+        ]
+    )
+    rows.append([_button(_("Cancel"), callbacks.TIP_CANCEL)])
+    return InlineKeyboardMarkup(rows)
+
+
+def details(turn: Turn, *, can_skip: bool) -> InlineKeyboardMarkup:
+    _ = turn.gettext
+    row = [_button(_("Cancel"), callbacks.TIP_CANCEL)]
+    if can_skip:
+        row.insert(0, _button(_("Nothing to add"), callbacks.TIP_SKIP_DETAILS))
+    return InlineKeyboardMarkup([row])
+
+
+def preview(turn: Turn) -> InlineKeyboardMarkup:
+    _ = turn.gettext
+    return InlineKeyboardMarkup(
+        [
+            [_button(_("✅ Send"), callbacks.TIP_SEND)],
+            [_button(_("✏️ Edit"), callbacks.TIP_EDIT), _button(_("Cancel"), callbacks.TIP_CANCEL)],
+        ]
+    )
+
+
+def after_tip(turn: Turn, object_id: int) -> InlineKeyboardMarkup:
+    _ = turn.gettext
+    return InlineKeyboardMarkup(
+        [
+            [_button(_("Next object ▶"), callbacks.with_id(callbacks.OBJECT_NEXT, object_id))],
+            [_button(_("Tell us more about this object"), callbacks.with_id(callbacks.TIP_START, object_id))],
+        ]
+    )
+
+
+def show_object(turn: Turn, object_id: int) -> InlineKeyboardMarkup:
+    _ = turn.gettext
+    return InlineKeyboardMarkup([[_button(_("Show the object"), callbacks.with_id(callbacks.OBJECT_SHOW, object_id))]])

@@ -1,0 +1,259 @@
+"""The tip flow: which country, what do you know, preview, send."""
+
+from __future__ import annotations
+
+import html
+import uuid
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import TracebotContext
+from handlers import browse, callbacks, keyboards
+from handlers.groups import Group
+from handlers.start import welcome_text
+from handlers.turn import Step, Turn, in_turn
+from storage.repositories import TipDraft
+from translations.countries import country_name, flag, normalize_country
+
+DRAFTING = (Step.COUNTRY, Step.COUNTRY_TYPED, Step.DETAILS, Step.PREVIEW)
+
+
+def _start_draft(turn: Turn, object_id: int) -> None:
+    turn.conversation.object_id = object_id
+    turn.conversation.draft = {"token": str(uuid.uuid4()), "object_id": object_id, "recognised": True}
+
+
+def _ask_country(turn: Turn, prefix: str | None = None) -> None:
+    turn.step = Step.COUNTRY
+    question = turn.gettext("Which country do you think this object is from?")
+    turn.say(f"{prefix}\n\n{question}" if prefix else question, keyboards.countries(turn))
+
+
+def _ask_details(turn: Turn) -> None:
+    _ = turn.gettext
+    turn.step = Step.DETAILS
+    text = _(
+        "What do you know about it? For example: what it is, the brand, where it is sold, or where you have "
+        "seen it. Write in your own language. You can also share a location."
+    )
+    has_country = bool(turn.conversation.draft.get("country_code"))
+    turn.say(text, keyboards.details(turn, can_skip=has_country))
+
+
+def _country_line(turn: Turn) -> str:
+    code = turn.conversation.draft.get("country_code")
+    if code:
+        return f"{flag(code)} {html.escape(country_name(code, turn.language))}"
+    return html.escape(turn.gettext("I don't know"))
+
+
+async def _show_preview(turn: Turn) -> None:
+    _ = turn.gettext
+    draft = turn.conversation.draft
+    obj = await turn.uow.objects.get(int(draft["object_id"]))
+    reference = obj.reference if obj else "?"
+    lines = [
+        _("<b>Your tip about {reference}</b>").format(reference=html.escape(reference)),
+        _("Country: {country}").format(country=_country_line(turn)),
+    ]
+    if draft.get("text"):
+        lines.append(_("What you told us: {text}").format(text=html.escape(draft["text"])))
+    if draft.get("latitude") is not None:
+        lines.append(_("Location: {lat:.5f}, {lon:.5f}").format(lat=draft["latitude"], lon=draft["longitude"]))
+    lines.append(_("Is this right? Press Send to submit it."))
+    turn.step = Step.PREVIEW
+    turn.say("\n\n".join(lines)[:4000], keyboards.preview(turn))
+
+
+async def _after_country(turn: Turn) -> None:
+    draft = turn.conversation.draft
+    if draft.get("text") or draft.get("latitude") is not None:
+        await _show_preview(turn)
+    else:
+        _ask_details(turn)
+
+
+def _too_long(turn: Turn, text: str) -> bool:
+    limit = turn.context.services.settings.max_tip_length
+    if len(text) <= limit:
+        return False
+    turn.say(
+        turn.gettext(
+            "Sorry, that message is too long ({length} characters). Please keep it under {limit} characters."
+        ).format(length=f"{len(text):,}", limit=f"{limit:,}")
+    )
+    return True
+
+
+@in_turn
+async def on_tip_start(update: Update, context: TracebotContext, turn: Turn) -> None:
+    _ = turn.gettext
+    object_id = callbacks.trailing_id(update.callback_query.data if update.callback_query else None)
+    if not turn.reporter.opted_in or turn.step in (Step.STOPPED, Step.WELCOME):
+        turn.answer(_("Please send /start first."), alert=True)
+        return
+    if turn.step in DRAFTING:
+        turn.answer(_("Please finish or cancel your tip first."), alert=True)
+        return
+    obj = await turn.uow.objects.get(object_id) if object_id else None
+    if obj is None or obj.status != "active":
+        turn.answer(_("This object is no longer available."), alert=True)
+        return
+    turn.answer()
+    _start_draft(turn, obj.id)
+    _ask_country(turn)
+
+
+@in_turn
+async def on_country(update: Update, context: TracebotContext, turn: Turn) -> None:
+    _ = turn.gettext
+    choice = (update.callback_query.data or "").split(":", 1)[-1] if update.callback_query else ""
+    if turn.step not in (Step.COUNTRY, Step.COUNTRY_TYPED):
+        turn.answer(_("This button is no longer active."))
+        return
+    turn.answer()
+    turn.clear_buttons()
+    if choice == callbacks.COUNTRY_OTHER:
+        turn.step = Step.COUNTRY_TYPED
+        turn.say(_("Please type the name of the country."))
+        return
+    turn.conversation.draft["country_code"] = None if choice == callbacks.COUNTRY_UNKNOWN else choice
+    await _after_country(turn)
+
+
+@in_turn
+async def on_tip_action(update: Update, context: TracebotContext, turn: Turn) -> None:
+    _ = turn.gettext
+    action = (update.callback_query.data or "") if update.callback_query else ""
+    if turn.step not in DRAFTING or not turn.conversation.draft:
+        turn.answer(_("This button is no longer active."))
+        return
+    turn.answer()
+    turn.clear_buttons()
+    if action == callbacks.TIP_CANCEL:
+        await cancel_draft(turn)
+    elif action == callbacks.TIP_EDIT and turn.step is Step.PREVIEW:
+        _ask_details(turn)
+    elif action == callbacks.TIP_SKIP_DETAILS and turn.step is Step.DETAILS:
+        await _show_preview(turn)
+    elif action == callbacks.TIP_SEND and turn.step is Step.PREVIEW:
+        await _submit(turn)
+
+
+async def cancel_draft(turn: Turn) -> None:
+    object_id = turn.conversation.object_id
+    turn.conversation.draft = {}
+    turn.step = Step.BROWSING
+    text = turn.gettext("Cancelled. Nothing was sent.")
+    turn.say(text, keyboards.show_object(turn, object_id) if object_id else None)
+
+
+async def _submit(turn: Turn) -> None:
+    draft = turn.conversation.draft
+    tip_id, _created = await turn.uow.tips.submit(
+        TipDraft(
+            draft_token=draft["token"],
+            object_id=int(draft["object_id"]),
+            reporter_id=turn.reporter.id,
+            campaign_id=turn.conversation.campaign_id,
+            recognised=bool(draft.get("recognised", True)),
+            country_code=draft.get("country_code"),
+            country_text=draft.get("country_text"),
+            text_original=draft.get("text", ""),
+            latitude=draft.get("latitude"),
+            longitude=draft.get("longitude"),
+            ui_language=turn.language,
+        )
+    )
+    turn.conversation.draft = {}
+    turn.step = Step.BROWSING
+    reference = f"T-{tip_id:06d}"
+    turn.say(
+        turn.gettext(
+            "Thank you! Your tip has been saved. Its reference is <b>{reference}</b>. "
+            "Investigators may ask a follow-up question here; your identity stays hidden from them."
+        ).format(reference=reference),
+        keyboards.after_tip(turn, int(draft["object_id"])),
+    )
+
+
+async def _take_details(turn: Turn, *, text: str | None = None, location: tuple[float, float] | None = None) -> None:
+    draft = turn.conversation.draft
+    if text is not None:
+        draft["text"] = text
+    if location is not None:
+        draft["latitude"], draft["longitude"] = location
+
+
+@in_turn
+async def on_text(update: Update, context: TracebotContext, turn: Turn) -> None:
+    _ = turn.gettext
+    message = update.effective_message
+    text = (message.text or "").strip() if message else ""
+    if not text:
+        return
+    step = turn.step
+    if step is Step.STOPPED:
+        turn.say(_("You have stopped receiving objects. Send /start whenever you want to come back."))
+    elif step is Step.WELCOME or not turn.reporter.opted_in:
+        turn.step = Step.WELCOME
+        turn.say(welcome_text(turn), keyboards.opt_in(turn))
+    elif _too_long(turn, text):
+        return
+    elif step is Step.BROWSING:
+        if turn.conversation.object_id is None:
+            await browse.show_current_or_first(turn)
+            return
+        _start_draft(turn, turn.conversation.object_id)
+        await _take_details(turn, text=text)
+        _ask_country(turn, prefix=_("Thank you, I have noted that."))
+    elif step in (Step.COUNTRY, Step.COUNTRY_TYPED):
+        code = normalize_country(text)
+        if code is not None:
+            turn.conversation.draft["country_code"] = code
+            turn.conversation.draft["country_text"] = text[:200]
+            await _after_country(turn)
+        elif step is Step.COUNTRY and len(text.split()) > 3 and not turn.conversation.draft.get("text"):
+            await _take_details(turn, text=text)
+            _ask_country(turn, prefix=_("Thank you, I have noted that."))
+        else:
+            turn.say(
+                _(
+                    "I could not match “{text}” to a country. Please check the spelling, or choose “I don't know”."
+                ).format(text=html.escape(text[:100])),
+                keyboards.countries(turn),
+            )
+            turn.step = Step.COUNTRY
+    else:  # DETAILS or PREVIEW: the text is (a new version of) what they know.
+        await _take_details(turn, text=text)
+        await _show_preview(turn)
+
+
+@in_turn
+async def on_location(update: Update, context: TracebotContext, turn: Turn) -> None:
+    message = update.effective_message
+    if message is None or message.location is None:
+        return
+    location = (message.location.latitude, message.location.longitude)
+    if not turn.reporter.opted_in or turn.step in (Step.WELCOME, Step.STOPPED):
+        turn.say(turn.gettext("Please send /start first."))
+    elif turn.step is Step.BROWSING and turn.conversation.object_id is not None:
+        _start_draft(turn, turn.conversation.object_id)
+        await _take_details(turn, location=location)
+        _ask_country(turn, prefix=turn.gettext("Thank you, I have noted the location."))
+    elif turn.step in (Step.DETAILS, Step.PREVIEW):
+        await _take_details(turn, location=location)
+        await _show_preview(turn)
+    else:
+        await _take_details(turn, location=location)
+        _ask_country(turn, prefix=turn.gettext("Thank you, I have noted the location."))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    group = Group.CONVERSATION
+    application.add_handler(CallbackQueryHandler(on_tip_start, pattern=callbacks.TIP_START_PATTERN), group)
+    application.add_handler(CallbackQueryHandler(on_country, pattern=callbacks.COUNTRY_PATTERN), group)
+    application.add_handler(CallbackQueryHandler(on_tip_action, pattern=callbacks.TIP_ACTION_PATTERN), group)
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text), group)
+    application.add_handler(MessageHandler(filters.LOCATION, on_location), group)

@@ -1,0 +1,159 @@
+"""One update = one turn: load the chat's state, decide, save (commit), then reply.
+
+Every handler runs inside `in_turn`, which makes the order structural: replies are queued
+while the handler decides and are only sent once the unit of work has committed, so a user
+is never told something is saved that is not.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import gettext
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+
+from bot.context import TracebotContext
+from storage.records import ConversationRecord, ReporterRecord
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class Step(enum.StrEnum):
+    """Where a reporter is in the conversation (stored in `conversations.state`)."""
+
+    WELCOME = "welcome"  # has not opted in yet: no object image may be sent
+    BROWSING = "browsing"  # an object card is on screen
+    COUNTRY = "country"  # asked which country the object is from
+    COUNTRY_TYPED = "country_typed"  # chose "Other", typing a country name
+    DETAILS = "details"  # asked what they know (free text or a location)
+    PREVIEW = "preview"  # shown the tip, waiting for Send / Edit / Cancel
+    STOPPED = "stopped"  # opted out with /stop
+
+
+Outgoing = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class Turn:
+    """The state a handler works on, and the replies it queues for after the commit."""
+
+    update: Update
+    context: TracebotContext
+    uow: UnitOfWork
+    reporter: ReporterRecord
+    conversation: ConversationRecord
+    is_new_reporter: bool
+    chat_id: int
+    translations: gettext.NullTranslations
+    _saved_conversation: ConversationRecord = field(init=False)
+    _outgoing: list[Outgoing] = field(default_factory=list)
+    _callback_answered: bool = False
+
+    def __post_init__(self) -> None:
+        self._saved_conversation = replace(self.conversation, draft=dict(self.conversation.draft))
+
+    @property
+    def step(self) -> Step:
+        try:
+            return Step(self.conversation.state)
+        except ValueError:
+            return Step.BROWSING if self.reporter.opted_in else Step.WELCOME
+
+    @step.setter
+    def step(self, value: Step) -> None:
+        self.conversation.state = value.value
+
+    @property
+    def language(self) -> str:
+        return self.reporter.language
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return self.translations.ngettext(singular, plural, count)
+
+    def later(self, action: Outgoing) -> None:
+        """Queue a Telegram call for after the commit."""
+        self._outgoing.append(action)
+
+    def say(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        bot, chat_id = self.context.bot, self.chat_id
+        self.later(lambda: bot.send_message(chat_id, text, reply_markup=keyboard))
+
+    def answer(self, text: str | None = None, *, alert: bool = False) -> None:
+        """Answer the pressed button (a toast, or an alert box)."""
+        query = self.update.callback_query
+        if query is None or self._callback_answered:
+            return
+        self._callback_answered = True
+        self.later(lambda: query.answer(text, show_alert=alert))
+
+    def clear_buttons(self) -> None:
+        """Remove the keyboard from the message whose button was pressed, so it can't be pressed twice."""
+        message = self.update.callback_query.message if self.update.callback_query else None
+        if isinstance(message, Message) and message.reply_markup is not None:
+            self.later(lambda: message.edit_reply_markup(reply_markup=None))
+
+    async def commit(self) -> None:
+        if self.conversation != self._saved_conversation:
+            await self.uow.reporters.save_conversation(self.conversation)
+        self.uow.updates.mark(self.context.bot.id, self.update.update_id)
+        await self.uow.commit()
+        self._saved_conversation = replace(self.conversation, draft=dict(self.conversation.draft))
+
+    async def send_queued(self) -> None:
+        if self.update.callback_query is not None and not self._callback_answered:
+            self.answer()
+        for action in self._outgoing:
+            await action()
+        self._outgoing.clear()
+
+
+TurnHandler = Callable[[Update, TracebotContext, Turn], Awaitable[None]]
+PtbCallback = Callable[[Update, TracebotContext], Coroutine[Any, Any, None]]
+
+
+def in_turn(handler: TurnHandler) -> PtbCallback:
+    """Wrap a handler: dedupe the update, load state, run it, commit, then send its replies."""
+
+    @functools.wraps(handler)
+    async def run_turn(update: Update, context: TracebotContext) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
+            return  # Tracebot only talks to people, one-to-one.
+        services = context.services
+        async with services.database.unit_of_work() as uow:
+            if await uow.updates.seen(context.bot.id, update.update_id):
+                log.info("update %s already processed; ignoring the redelivery", update.update_id)
+                return
+            language = services.catalogs.resolve(user.language_code, services.settings.default_language)
+            reporter, conversation, created = await uow.reporters.open_chat(
+                user.id,
+                chat.id,
+                language=language,
+                telegram_language=(user.language_code or None) and user.language_code[:16],
+                initial_state=Step.WELCOME.value,
+            )
+            turn = Turn(
+                update=update,
+                context=context,
+                uow=uow,
+                reporter=reporter,
+                conversation=conversation,
+                is_new_reporter=created,
+                chat_id=chat.id,
+                translations=services.catalogs.for_language(reporter.language),
+            )
+            await handler(update, context, turn)
+            await turn.commit()
+        await turn.send_queued()
+
+    return run_turn

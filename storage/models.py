@@ -1,0 +1,216 @@
+"""SQLAlchemy models: the durable shape of Tracebot's data.
+
+Privacy by design: a reporter is known only by a keyed HMAC pseudonym of the Telegram
+user id; the chat id needed to reply is stored encrypted; names are never stored.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class ObjectStatus(enum.StrEnum):
+    ACTIVE = "active"
+    IDENTIFIED = "identified"
+    ARCHIVED = "archived"
+
+
+class TipStatus(enum.StrEnum):
+    NEW = "new"
+    IN_REVIEW = "in_review"
+    ACTIONABLE = "actionable"
+    FORWARDED = "forwarded"
+    NOT_USEFUL = "not_useful"
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+
+
+class TranslationStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    NOT_NEEDED = "not_needed"
+    UNSUPPORTED = "unsupported"
+    FAILED = "failed"
+
+
+class TracedObject(Base):
+    """An object cropped from case material that the public is asked about."""
+
+    __tablename__ = "objects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    question: Mapped[str] = mapped_column(Text)
+    hint: Mapped[str | None] = mapped_column(Text)
+    image_path: Mapped[str] = mapped_column(String(255))
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=ObjectStatus.ACTIVE)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Campaign(Base):
+    """A public appeal (deep link `c-<code>`), optionally scoped to some objects."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CampaignObject(Base):
+    __tablename__ = "campaign_objects"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Reporter(Base):
+    """A member of the public, pseudonymous. Never holds a raw Telegram id or a name."""
+
+    __tablename__ = "reporters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    alias: Mapped[str] = mapped_column(String(16), unique=True)
+    chat_id_encrypted: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    opted_in_at: Mapped[datetime | None] = mapped_column()
+    stopped_at: Mapped[datetime | None] = mapped_column()
+    wants_news: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    """Where a reporter is in the dialogue; in the database so restarts and other instances see it."""
+
+    __tablename__ = "conversations"
+
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="SET NULL"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    draft: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Tip(Base):
+    """What a reporter told us about an object. The original text is kept forever."""
+
+    __tablename__ = "tips"
+    __table_args__ = (
+        Index("ix_tips_object_created", "object_id", "created_at"),
+        Index("ix_tips_status_id", "status", "id"),
+        Index("ix_tips_translation_status", "translation_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_token: Mapped[str] = mapped_column(String(36), unique=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="RESTRICT"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    recognised: Mapped[bool] = mapped_column(Boolean, default=True)
+    country_code: Mapped[str | None] = mapped_column(String(2), index=True)
+    country_text: Mapped[str | None] = mapped_column(String(200))
+    text_original: Mapped[str] = mapped_column(Text, default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    ui_language: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str | None] = mapped_column(String(8))
+    language_confidence: Mapped[float | None] = mapped_column(Float)
+    language_rule: Mapped[str | None] = mapped_column(String(32))
+    text_english: Mapped[str | None] = mapped_column(Text)
+    translation_status: Mapped[str] = mapped_column(String(16), default=TranslationStatus.PENDING)
+    status: Mapped[str] = mapped_column(String(16), default=TipStatus.NEW)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    @property
+    def reference(self) -> str:
+        return format_tip_reference(self.id)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled, so a redelivered update is not processed twice."""
+
+    __tablename__ = "processed_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+def format_tip_reference(tip_id: int) -> str:
+    """The reference a reporter is given, e.g. `T-000123`."""
+    return f"T-{tip_id:06d}"
+
+
+def parse_tip_reference(reference: str) -> int | None:
+    reference = reference.strip().upper()
+    if reference.startswith("T-") and reference[2:].isdigit():
+        return int(reference[2:])
+    return None

@@ -1,0 +1,37 @@
+"""Pseudonyms and encrypted chat ids: a database alone never reveals who a reporter is."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+__all__ = ["InvalidToken", "Privacy"]
+
+
+def _derive(secret: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tracebot/v1", info=purpose).derive(secret)
+
+
+class Privacy:
+    """Derives independent keys from the one operator secret (HKDF), one per purpose."""
+
+    def __init__(self, secret_key: str) -> None:
+        secret = secret_key.encode()
+        self._pseudonym_key = _derive(secret, b"reporter-pseudonym")
+        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"chat-id-encryption")))
+
+    def pseudonym(self, telegram_user_id: int) -> str:
+        """Keyed HMAC of the Telegram user id: stable per user, irreversible without the key."""
+        return hmac.new(self._pseudonym_key, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
+
+    def encrypt_chat_id(self, chat_id: int) -> str:
+        return self._fernet.encrypt(str(chat_id).encode()).decode()
+
+    def decrypt_chat_id(self, token: str) -> int:
+        """Raises `InvalidToken` when the key changed or the value was tampered with."""
+        return int(self._fernet.decrypt(token.encode()))

@@ -1,0 +1,129 @@
+"""Objects and campaigns: what the public is shown."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Campaign, CampaignObject, ObjectStatus, TracedObject
+from storage.records import CampaignRecord, ObjectRecord
+
+
+def _object_record(row: TracedObject) -> ObjectRecord:
+    return ObjectRecord(
+        id=row.id,
+        reference=row.reference,
+        question=row.question,
+        hint=row.hint,
+        image_path=row.image_path,
+        telegram_file_id=row.telegram_file_id,
+        status=row.status,
+    )
+
+
+def _campaign_record(row: Campaign) -> CampaignRecord:
+    return CampaignRecord(id=row.id, code=row.code, title=row.title, active=row.active)
+
+
+class ObjectRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, object_id: int) -> ObjectRecord | None:
+        row = await self._session.get(TracedObject, object_id)
+        return _object_record(row) if row else None
+
+    async def by_reference(self, reference: str) -> ObjectRecord | None:
+        row = await self._session.scalar(
+            select(TracedObject).where(func.upper(TracedObject.reference) == reference.upper())
+        )
+        return _object_record(row) if row else None
+
+    async def browsable(self, campaign_id: int | None) -> list[int]:
+        """Ids of the active objects a reporter can page through, in display order."""
+        query = select(TracedObject.id).where(TracedObject.status == ObjectStatus.ACTIVE)
+        if campaign_id is not None:
+            scoped = query.join(CampaignObject, CampaignObject.object_id == TracedObject.id).where(
+                CampaignObject.campaign_id == campaign_id
+            )
+            ids = list(await self._session.scalars(scoped.order_by(CampaignObject.position, TracedObject.id)))
+            if ids:
+                return ids
+        return list(await self._session.scalars(query.order_by(TracedObject.position, TracedObject.id)))
+
+    async def neighbour(self, current_id: int | None, campaign_id: int | None, step: int) -> ObjectRecord | None:
+        """The object `step` places after (or before, if negative) the current one, wrapping round."""
+        ids = await self.browsable(campaign_id)
+        if not ids:
+            return None
+        index = ids.index(current_id) + step if current_id in ids else 0
+        return await self.get(ids[index % len(ids)])
+
+    async def remember_file_id(self, object_id: int, file_id: str) -> None:
+        row = await self._session.get(TracedObject, object_id)
+        if row is not None:
+            row.telegram_file_id = file_id
+
+    async def upsert(
+        self,
+        *,
+        reference: str,
+        question: str,
+        hint: str | None,
+        image_path: str,
+        image_sha256: str,
+        position: int,
+    ) -> tuple[ObjectRecord, bool]:
+        """Create or update by reference; returns the record and whether anything changed."""
+        row = await self._session.scalar(select(TracedObject).where(TracedObject.reference == reference))
+        if row is None:
+            row = TracedObject(
+                reference=reference,
+                question=question,
+                hint=hint,
+                image_path=image_path,
+                image_sha256=image_sha256,
+                position=position,
+                status=ObjectStatus.ACTIVE,
+            )
+            self._session.add(row)
+            await self._session.flush()
+            return _object_record(row), True
+        changed = (row.question, row.hint, row.image_sha256, row.position) != (question, hint, image_sha256, position)
+        if row.image_sha256 != image_sha256:
+            row.telegram_file_id = None  # Telegram's cached copy is of the old image.
+        row.question, row.hint, row.image_path, row.image_sha256, row.position = (
+            question,
+            hint,
+            image_path,
+            image_sha256,
+            position,
+        )
+        await self._session.flush()
+        return _object_record(row), changed
+
+
+class CampaignRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def by_code(self, code: str) -> CampaignRecord | None:
+        row = await self._session.scalar(select(Campaign).where(func.lower(Campaign.code) == code.lower()))
+        return _campaign_record(row) if row else None
+
+    async def get(self, campaign_id: int) -> CampaignRecord | None:
+        row = await self._session.get(Campaign, campaign_id)
+        return _campaign_record(row) if row else None
+
+    async def upsert(self, *, code: str, title: str, object_ids: list[int]) -> CampaignRecord:
+        row = await self._session.scalar(select(Campaign).where(Campaign.code == code))
+        if row is None:
+            row = Campaign(code=code, title=title, active=True)
+            self._session.add(row)
+            await self._session.flush()
+        row.title = title
+        await self._session.execute(delete(CampaignObject).where(CampaignObject.campaign_id == row.id))
+        for position, object_id in enumerate(object_ids):
+            self._session.add(CampaignObject(campaign_id=row.id, object_id=object_id, position=position))
+        await self._session.flush()
+        return _campaign_record(row)

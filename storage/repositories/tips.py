@@ -1,0 +1,106 @@
+"""Tips: what reporters tell us. Submission is idempotent per draft."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Campaign, Reporter, Tip, TracedObject, TranslationStatus
+from storage.records import TipRecord
+
+
+@dataclass(frozen=True, slots=True)
+class TipDraft:
+    """Everything a reporter confirmed on the preview screen."""
+
+    draft_token: str
+    object_id: int
+    reporter_id: int
+    campaign_id: int | None
+    recognised: bool
+    country_code: str | None
+    country_text: str | None
+    text_original: str
+    latitude: float | None
+    longitude: float | None
+    ui_language: str
+
+
+def _tip_query() -> Select[Tip, str, str | None, str | None]:
+    return (
+        select(Tip, TracedObject.reference, Campaign.code, Reporter.alias)
+        .join(TracedObject, TracedObject.id == Tip.object_id)
+        .outerjoin(Campaign, Campaign.id == Tip.campaign_id)
+        .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
+    )
+
+
+def _tip_record(tip: Tip, object_reference: str, campaign_code: str | None, alias: str | None) -> TipRecord:
+    return TipRecord(
+        id=tip.id,
+        object_id=tip.object_id,
+        object_reference=object_reference,
+        campaign_id=tip.campaign_id,
+        campaign_code=campaign_code,
+        reporter_alias=alias,
+        recognised=tip.recognised,
+        country_code=tip.country_code,
+        country_text=tip.country_text,
+        text_original=tip.text_original,
+        latitude=tip.latitude,
+        longitude=tip.longitude,
+        ui_language=tip.ui_language,
+        language=tip.language,
+        language_confidence=tip.language_confidence,
+        text_english=tip.text_english,
+        translation_status=tip.translation_status,
+        status=tip.status,
+        created_at=tip.created_at,
+    )
+
+
+class TipRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def submit(self, draft: TipDraft) -> tuple[int, bool]:
+        """Store the tip once per draft token; returns (tip id, created now?)."""
+        existing = await self._session.scalar(select(Tip.id).where(Tip.draft_token == draft.draft_token))
+        if existing is not None:
+            return existing, False
+        tip = Tip(
+            draft_token=draft.draft_token,
+            object_id=draft.object_id,
+            reporter_id=draft.reporter_id,
+            campaign_id=draft.campaign_id,
+            recognised=draft.recognised,
+            country_code=draft.country_code,
+            country_text=draft.country_text,
+            text_original=draft.text_original,
+            latitude=draft.latitude,
+            longitude=draft.longitude,
+            ui_language=draft.ui_language,
+            translation_status=TranslationStatus.PENDING
+            if draft.text_original.strip()
+            else TranslationStatus.NOT_NEEDED,
+        )
+        self._session.add(tip)
+        await self._session.flush()
+        return tip.id, True
+
+    async def get(self, tip_id: int) -> TipRecord | None:
+        row = (await self._session.execute(_tip_query().where(Tip.id == tip_id))).first()
+        return _tip_record(row[0], row[1], row[2], row[3]) if row else None
+
+    async def by_draft_token(self, draft_token: str) -> TipRecord | None:
+        row = (await self._session.execute(_tip_query().where(Tip.draft_token == draft_token))).first()
+        return _tip_record(row[0], row[1], row[2], row[3]) if row else None
+
+    async def newest(self, limit: int = 50, before_id: int | None = None) -> list[TipRecord]:
+        """Newest first, keyset-paginated by id."""
+        query = _tip_query().order_by(Tip.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(Tip.id < before_id)
+        return [_tip_record(row[0], row[1], row[2], row[3]) for row in (await self._session.execute(query)).all()]

@@ -1,0 +1,31 @@
+"""Processed Telegram update ids: Telegram redelivers what it thinks failed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ProcessedUpdate
+
+
+class UpdateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def seen(self, bot_id: int, update_id: int) -> bool:
+        found = await self._session.scalar(
+            select(ProcessedUpdate.update_id).where(
+                ProcessedUpdate.bot_id == bot_id, ProcessedUpdate.update_id == update_id
+            )
+        )
+        return found is not None
+
+    def mark(self, bot_id: int, update_id: int) -> None:
+        """Record the update as handled; it commits with the rest of the unit of work or not at all."""
+        self._session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id))
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        result = await self._session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < cutoff))
+        return int(getattr(result, "rowcount", 0) or 0)

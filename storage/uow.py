@@ -1,0 +1,78 @@
+"""The unit of work: one transaction per Telegram update (or web request), committed once."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.privacy import Privacy
+from storage.repositories import (
+    CampaignRepository,
+    ObjectRepository,
+    ReporterRepository,
+    TipRepository,
+    UpdateRepository,
+)
+
+
+class UnitOfWork:
+    """`async with UnitOfWork(...) as uow:` opens a transaction; leaving without `commit()` rolls back."""
+
+    reporters: ReporterRepository
+    objects: ObjectRepository
+    campaigns: CampaignRepository
+    tips: TipRepository
+    updates: UpdateRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], privacy: Privacy) -> None:
+        self._session_factory = session_factory
+        self._privacy = privacy
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        session = self._session_factory()
+        self._session = session
+        self.reporters = ReporterRepository(session, self._privacy)
+        self.objects = ObjectRepository(session)
+        self.campaigns = CampaignRepository(session)
+        self.tips = TipRepository(session)
+        self.updates = UpdateRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            if session.in_transaction():
+                await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class Database:
+    """Owns the session factory and privacy keys; hands out units of work."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], privacy: Privacy) -> None:
+        self.session_factory = session_factory
+        self.privacy = privacy
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, self.privacy)

@@ -1,0 +1,84 @@
+"""Webhook mode: only Telegram (who knows the secret) may post updates, and bad bodies are refused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from emulator import BotApiEmulator
+from tests.support.harness import WEBHOOK_SECRET, RunningBot, make_settings, running_bot
+
+HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@pytest.fixture
+async def webhook_bot(database_url: str, emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    settings = make_settings(database_url, emulator, tmp_path / "media")
+    async with running_bot(settings, mode="webhook", catalog_dir=tmp_path / "catalog") as running:
+        yield running
+
+
+def start_update(update_id: int, user_id: int) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Bo"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Bo", "language_code": "en"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+async def post(bot: RunningBot, body: Any, headers: dict[str, str] | None = None) -> int:
+    async with aiohttp.ClientSession() as session:
+        kwargs: dict[str, Any] = {"data": body} if isinstance(body, (bytes, str)) else {"json": body}
+        async with session.post(f"{bot.url}/telegram/webhook", headers=headers or {}, **kwargs) as response:
+            return response.status
+
+
+async def test_correct_secret_is_processed(webhook_bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = emulator.user(2001, first_name="Bo", language_code="en")
+    assert await post(webhook_bot, start_update(500, 2001), {HEADER: WEBHOOK_SECRET}) == 200
+    welcome = await user.wait_for_message()
+    assert "privacy" in welcome.plain_text.lower()
+
+
+async def test_missing_or_wrong_secret_is_refused(webhook_bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = emulator.user(2002, first_name="Bo", language_code="en")
+    assert await post(webhook_bot, start_update(501, 2002)) == 401
+    assert await post(webhook_bot, start_update(502, 2002), {HEADER: "guess"}) == 403
+    assert await post(webhook_bot, start_update(503, 2002), {HEADER: WEBHOOK_SECRET[:-1]}) == 403
+    assert not user.messages, "a forged update must not reach the bot"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"not json", 400),
+        (b"[1, 2, 3]", 400),
+        (b'{"update_id": "x"}', 400),
+        (b'{"update_id": 1, "message": {"chat": 5}}', 400),
+        (b"{" * 100_000, 400),
+        (b'{"update_id": 7, "pad": "' + b"x" * (1024 * 1024) + b'"}', 413),
+        (b'{"update_id": 8, "some_future_update_type": {"x": 1}}', 200),
+    ],
+)
+async def test_bad_bodies_get_clear_status_codes(webhook_bot: RunningBot, body: bytes, status: int) -> None:
+    assert await post(webhook_bot, body, {HEADER: WEBHOOK_SECRET, "Content-Type": "application/json"}) == status
+
+
+async def test_redelivered_update_is_processed_once(webhook_bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = emulator.user(2003, first_name="Bo", language_code="en")
+    update = start_update(900, 2003)
+    for _ in range(3):
+        assert await post(webhook_bot, update, {HEADER: WEBHOOK_SECRET}) == 200
+    await user.wait_for_message()
+    assert len(user.messages) == 1
