@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.settings import Settings
 from storage.uow import Database
 from translations.i18n import Catalogs
+from translations.worker import TranslationWorker
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,7 @@ class Services:
     settings: Settings
     database: Database
     catalogs: Catalogs
+    translation_worker: TranslationWorker | None = None
 
     @property
     def media_dir(self) -> Path:

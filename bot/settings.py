@@ -25,6 +25,7 @@ class StorageSettings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     database_echo: bool = False
     media_dir: Path = Path("./data/media")
+    argos_packages_dir: Path = Path("./data/argos-packages")
 
     @field_validator("database_url")
     @classmethod
@@ -55,6 +56,9 @@ class Settings(StorageSettings):
     max_tip_length: Annotated[int, Field(ge=100, le=4000)] = 2000
     default_language: str = "en"
     max_concurrent_updates: Annotated[int, Field(ge=1, le=10_000)] = 256
+    translation_worker: Literal["inline", "off"] = "inline"
+    translation_batch_size: Annotated[int, Field(ge=1, le=1024)] = 64
+    translation_threads: Annotated[int, Field(ge=0, le=64)] = 0
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -6,6 +6,8 @@ torn down in reverse order.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -22,6 +24,7 @@ from bot.context import TracebotApplication
 from bot.metrics import WEBHOOK_REJECTED, WEBHOOK_UPDATES
 from bot.services import Services
 from bot.settings import Settings
+from bot.translation import build_translation_worker
 from review import DATABASE
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_if_needed
@@ -50,11 +53,25 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         if await upgrade_if_needed(engine, settings.database_url):
             log.info("database schema upgraded to the latest revision")
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
-        app[SERVICES] = Services(settings=settings, database=database, catalogs=Catalogs())
+        worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
+        app[SERVICES] = Services(settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker)
         app[DATABASE] = database
         yield
     finally:
         await engine.dispose()
+
+
+async def translation_context(app: web.Application) -> AsyncIterator[None]:
+    """Run the in-process translation worker (TRANSLATION_WORKER=inline) for the app's lifetime."""
+    worker = app[SERVICES].translation_worker
+    task = asyncio.create_task(worker.run_forever(), name="translation-worker") if worker else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def telegram_context(app: web.Application) -> AsyncIterator[None]:
@@ -174,6 +191,7 @@ def create_web_app(
     app.cleanup_ctx.extend(before_bot or [])
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.extend(after_services or [])
+    app.cleanup_ctx.append(translation_context)
     app.cleanup_ctx.append(telegram_context)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

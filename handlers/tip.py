@@ -176,6 +176,13 @@ async def _submit(turn: Turn) -> None:
         ).format(reference=reference),
         keyboards.after_tip(turn, int(draft["object_id"])),
     )
+    worker = turn.context.services.translation_worker
+    if worker is not None:
+
+        async def wake_translator() -> None:
+            worker.wake()
+
+        turn.later(wake_translator)
 
 
 async def _take_details(turn: Turn, *, text: str | None = None, location: tuple[float, float] | None = None) -> None:

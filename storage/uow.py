@@ -15,6 +15,11 @@ from storage.repositories import (
     TipRepository,
     UpdateRepository,
 )
+from storage.repositories.audit import ApiTokenRepository, AuditRepository
+from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
+from storage.repositories.review import ReviewRepository
+from storage.repositories.review_stats import ReviewStatsRepository
+from storage.repositories.translation_jobs import TranslationJobRepository
 
 
 class UnitOfWork:
@@ -25,6 +30,14 @@ class UnitOfWork:
     campaigns: CampaignRepository
     tips: TipRepository
     updates: UpdateRepository
+    translation_jobs: TranslationJobRepository
+    # The moderator dashboard.
+    moderators: ModeratorRepository
+    web_sessions: WebSessionRepository
+    api_tokens: ApiTokenRepository
+    audit: AuditRepository
+    review: ReviewRepository
+    review_stats: ReviewStatsRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], privacy: Privacy) -> None:
         self._session_factory = session_factory
@@ -45,6 +58,13 @@ class UnitOfWork:
         self.campaigns = CampaignRepository(session)
         self.tips = TipRepository(session)
         self.updates = UpdateRepository(session)
+        self.translation_jobs = TranslationJobRepository(session)
+        self.moderators = ModeratorRepository(session)
+        self.web_sessions = WebSessionRepository(session)
+        self.api_tokens = ApiTokenRepository(session)
+        self.audit = AuditRepository(session)
+        self.review = ReviewRepository(session)
+        self.review_stats = ReviewStatsRepository(session)
         return self
 
     async def __aexit__(

@@ -62,7 +62,7 @@ async def test_free_text_on_an_object_starts_a_tip(bot: RunningBot, emulator: Bo
     await user.send_text("I have this mug at home, it came from a market in Kraków")
     question = await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
     await user.send_text("Polska")  # typed, in another language: normalized to PL
-    preview = await user.wait_for_message(lambda message: "Send" in message.button_labels)
+    preview = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
     assert "Poland" in preview.plain_text and "Kraków" in preview.plain_text
     assert question.message_id < preview.message_id
     await user.press("✅ Send")
@@ -132,7 +132,7 @@ async def test_restart_mid_conversation_resumes(database_url: str, emulator: Bot
     # A new process (same database) picks up exactly where the user was.
     async with running_bot(settings) as restarted:
         await user.send_text("Seen in a bakery in Lyon")
-        preview = await user.wait_for_message(lambda message: "Send" in message.button_labels)
+        preview = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
         assert "France" in preview.plain_text
         await user.press("✅ Send")
         await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)

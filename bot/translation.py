@@ -1,0 +1,16 @@
+"""Wiring of the translation worker: detector + argos engine + database."""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from storage.uow import Database
+from translations.detect import LanguageDetector
+from translations.engine import TranslationEngine
+from translations.worker import TranslationWorker, WorkerOptions
+
+
+def build_translation_worker(settings: Settings, database: Database) -> TranslationWorker:
+    engine = TranslationEngine(settings.argos_packages_dir, intra_threads=settings.translation_threads)
+    return TranslationWorker(
+        database, LanguageDetector(), engine, WorkerOptions(batch_size=settings.translation_batch_size)
+    )

@@ -1,0 +1,165 @@
+"""The translation worker: detects each pending tip's language and translates it to English, in batches.
+
+Runs in the bot's process by default (a background task) or as `tracebot worker` processes.
+Detection and translation are blocking CPU work, so they run in a worker thread; the event
+loop only claims jobs and saves results. The original text is never modified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from storage.models import TranslationStatus
+from storage.repositories.translation_jobs import TranslationJob, TranslationResult
+from storage.uow import Database
+from translations.detect import Detection, LanguageDetector
+
+log = logging.getLogger(__name__)
+
+TARGET = "en"
+
+
+class Translator(Protocol):
+    """What the worker needs from `translations.engine.TranslationEngine`."""
+
+    def can_translate(self, source: str, target: str = "en") -> bool: ...
+    def translate_batch(self, source: str, texts: Sequence[str], target: str = "en") -> list[str]: ...
+    def reload(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    batch_size: int = 64
+    poll_interval: float = 2.0
+    lease: timedelta = timedelta(minutes=10)
+    max_attempts: int = 6
+    base_backoff: timedelta = timedelta(seconds=30)
+
+
+def backoff(attempts: int, base: timedelta) -> timedelta:
+    """Exponential back-off: 30 s, 1 min, 2 min, ... capped at 6 hours."""
+    return min(base * (2 ** max(0, attempts - 1)), timedelta(hours=6))
+
+
+def process_batch(jobs: Sequence[TranslationJob], detector: LanguageDetector, translator: Translator) -> list[TranslationResult]:
+    """Blocking: detect languages, then one translation batch per source language."""
+    detections = detector.detect_many([(job.text, (job.ui_language,)) for job in jobs])
+    by_language: dict[str, list[tuple[TranslationJob, Detection]]] = defaultdict(list)
+    results: list[TranslationResult] = []
+    for job, detection in zip(jobs, detections, strict=True):
+        language = detection.language
+        if language is None or not job.text.strip():
+            results.append(TranslationResult(job.tip_id, TranslationStatus.NOT_NEEDED, None, detection.confidence, detection.rule))
+        elif language == TARGET:
+            results.append(
+                TranslationResult(job.tip_id, TranslationStatus.NOT_NEEDED, language, detection.confidence, detection.rule)
+            )
+        elif not translator.can_translate(language, TARGET):
+            results.append(
+                TranslationResult(job.tip_id, TranslationStatus.UNSUPPORTED, language, detection.confidence, detection.rule)
+            )
+        else:
+            by_language[language].append((job, detection))
+    for language, items in by_language.items():
+        texts = [job.text for job, _detection in items]
+        try:
+            english = translator.translate_batch(language, texts, TARGET)
+        except Exception as exc:  # noqa: BLE001 - one failing model must not stop the others
+            log.warning("translating %d %s tips failed: %s", len(texts), language, exc)
+            results += [
+                TranslationResult(job.tip_id, TranslationStatus.FAILED, language, det.confidence, det.rule, error=repr(exc))
+                for job, det in items
+            ]
+            continue
+        results += [
+            TranslationResult(job.tip_id, TranslationStatus.DONE, language, det.confidence, det.rule, text_english=text)
+            for (job, det), text in zip(items, english, strict=True)
+        ]
+    return results
+
+
+class TranslationWorker:
+    def __init__(
+        self,
+        database: Database,
+        detector: LanguageDetector,
+        translator: Translator,
+        options: WorkerOptions | None = None,
+    ) -> None:
+        self._database = database
+        self._detector = detector
+        self._translator = translator
+        self._options = options or WorkerOptions()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A new tip is waiting: don't sleep out the poll interval."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claim one batch, process it, save the results; returns how many jobs were handled."""
+        now = datetime.now(UTC)
+        async with self._database.unit_of_work() as uow:
+            jobs = await uow.translation_jobs.claim(self._options.batch_size, now, self._options.lease)
+            await uow.commit()
+        if not jobs:
+            return 0
+        try:
+            results = await asyncio.to_thread(process_batch, jobs, self._detector, self._translator)
+        except Exception as exc:  # noqa: BLE001 - retried with back-off below
+            log.exception("translation batch failed")
+            results = [TranslationResult(job.tip_id, TranslationStatus.FAILED, error=repr(exc)) for job in jobs]
+        await self._save(jobs, results)
+        return len(jobs)
+
+    async def _save(self, jobs: Sequence[TranslationJob], results: Sequence[TranslationResult]) -> None:
+        now = datetime.now(UTC)
+        attempts = {job.tip_id: job.attempts for job in jobs}
+        async with self._database.unit_of_work() as uow:
+            for result in results:
+                if result.status is TranslationStatus.FAILED:
+                    tries = attempts[result.tip_id] + 1
+                    await uow.translation_jobs.retry_later(
+                        result.tip_id,
+                        tries,
+                        now + backoff(tries, self._options.base_backoff),
+                        result.error or "unknown error",
+                        give_up=tries >= self._options.max_attempts,
+                    )
+                else:
+                    await uow.translation_jobs.complete(result, now)
+            await uow.commit()
+
+    async def requeue_unsupported(self) -> int:
+        """Call after installing models: tips waiting for them are translated next."""
+        await asyncio.to_thread(self._translator.reload)
+        async with self._database.unit_of_work() as uow:
+            counts = await uow.translation_jobs.counts()
+            if not counts.get(TranslationStatus.UNSUPPORTED):
+                return 0
+            languages = {code for code in self._detector.languages if self._translator.can_translate(code, TARGET)}
+            moved = await uow.translation_jobs.requeue_unsupported(languages)
+            await uow.commit()
+        return moved
+
+    async def run_forever(self) -> None:
+        log.info("translation worker started")
+        while True:
+            try:
+                handled = await self.run_once()
+            except Exception:  # noqa: BLE001 - e.g. the database restarting; try again shortly
+                log.exception("translation worker iteration failed")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._options.poll_interval)
+            except TimeoutError:
+                pass
