@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--object", help="object reference, e.g. TAO-0001")
     link.add_argument("--qr", help="write a QR code to this .png or .svg file")
     link.set_defaults(handler=_cmd_link)
+
+    from bot.cli_translation import add_commands as add_translation_commands
+    from review.cli import add_commands as add_dashboard_commands
+
+    add_dashboard_commands(commands)  # moderator accounts and API tokens
+    add_translation_commands(commands)  # models install/list, worker
     return parser
 
 
