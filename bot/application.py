@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import BotCommand
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.concurrency import PerChatUpdateProcessor
 from bot.context import TracebotApplication, TracebotContext, attach_services
@@ -36,6 +36,10 @@ def build_application(services: Services, *, polling: bool) -> TracebotApplicati
         .context_types(ContextTypes(context=TracebotContext))
         .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))
     )
+    if settings.telegram_rate_limit > 0:
+        # Keeps under Telegram's global limit and honours 429 retry_after with a few retries.
+        limiter = AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, overall_time_period=1, max_retries=3)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     if polling:
         builder = builder.get_updates_request(AiohttpRequest(connection_pool_size=2))
     else:

@@ -1,19 +1,23 @@
-"""`tracebot demo`: bot + Bot API emulator + web chat page + tips list, with no token and no network."""
+"""`tracebot demo`: bot + Bot API emulator + web chat page + moderator dashboard, with no token and no network."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
 
+import review
 from bot.catalog import import_catalog
 from bot.demo_catalog import write_demo_catalog
 from bot.settings import Settings, load_settings
 from bot.web import SERVICES, create_web_app
 from emulator import BotApiEmulator
-from review import tips_list
+from review.config import DashboardConfig
+from review.security import Passwords
+from storage.models import ModeratorRole
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +25,7 @@ log = logging.getLogger(__name__)
 DEMO_TOKEN = "123456789:TRACEBOT-demo-token-not-a-secret"  # noqa: S105 - public demo value
 DEMO_SECRET_KEY = "tracebot-demo-secret-key-not-for-production-use"  # noqa: S105 - public demo value
 DEMO_BOT_USERNAME = "TracebotDemoBot"
+DEMO_MODERATOR = "demo"
 
 
 def demo_settings(data_dir: Path, host: str, port: int, emulator_port: int) -> Settings:
@@ -58,12 +63,27 @@ def create_demo_app(
         )
         yield
 
+    # A fresh password at every start, printed once in the banner; the account is an admin to show everything.
+    demo_password = secrets.token_urlsafe(12)
+
+    async def demo_moderator_context(app: web.Application) -> AsyncIterator[None]:
+        database = app[SERVICES].database
+        password_hash = Passwords().hash(demo_password)
+        async with database.unit_of_work() as uow:
+            account = await uow.moderators.by_username(DEMO_MODERATOR)
+            if account is None:
+                await uow.moderators.add(DEMO_MODERATOR, password_hash, ModeratorRole.ADMIN)
+            else:
+                await uow.moderators.set_password(account.id, password_hash)
+            await uow.commit()
+        yield
+
     async def banner(app: web.Application) -> None:
         chat = f"{emulator.base_url}/chat?start=c-demo"
         print(
             "\nTracebot demo is running (synthetic objects, local Bot API emulator, no network).\n"
             f"  Chat with the bot:  {chat}\n"
-            f"  Stored tips:        http://{host}:{port}/tips\n"
+            f"  Review dashboard:   http://{host}:{port}/review/  (user {DEMO_MODERATOR}, password {demo_password})\n"
             f"  Health / metrics:   http://{host}:{port}/healthz  http://{host}:{port}/metrics\n"
             "Press Ctrl+C to stop.\n",
             flush=True,
@@ -73,8 +93,9 @@ def create_demo_app(
         settings,
         mode="polling",
         before_bot=[emulator_context],
-        after_services=[catalog_context],
-        extra_setup=[tips_list.setup],
+        after_services=[catalog_context, demo_moderator_context],
+        # Plain-http demo on localhost: Secure cookies would never be sent back.
+        extra_setup=[review.setup_with(DashboardConfig(cookie_secure=False))],
     )
     app.on_startup.append(banner)
     return app

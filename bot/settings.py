@@ -56,7 +56,10 @@ class Settings(StorageSettings):
     max_tip_length: Annotated[int, Field(ge=100, le=4000)] = 2000
     default_language: str = "en"
     max_concurrent_updates: Annotated[int, Field(ge=1, le=10_000)] = 256
+    telegram_rate_limit: Annotated[float, Field(ge=0, le=10_000)] = 30
     translation_worker: Literal["inline", "off"] = "inline"
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
+    confirmation_grace_seconds: Annotated[float, Field(ge=1, le=3600)] = 20.0
     translation_batch_size: Annotated[int, Field(ge=1, le=1024)] = 64
     translation_threads: Annotated[int, Field(ge=0, le=64)] = 0
 

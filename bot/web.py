@@ -21,6 +21,7 @@ from telegram import Update
 
 from bot.application import build_application, publish_commands
 from bot.context import TracebotApplication
+from bot.maintenance import run_maintenance
 from bot.metrics import WEBHOOK_REJECTED, WEBHOOK_UPDATES
 from bot.services import Services
 from bot.settings import Settings
@@ -93,7 +94,14 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
                 settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=100
             )
         log.info("bot @%s is running (%s)", application.bot.username, mode)
-        yield
+        interval = max(0.5, min(5.0, settings.confirmation_grace_seconds / 2))
+        maintenance = asyncio.create_task(run_maintenance(application, services, interval), name="maintenance")
+        try:
+            yield
+        finally:
+            maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await maintenance
     finally:
         if application.updater is not None and application.updater.running:
             await application.updater.stop()

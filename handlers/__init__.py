@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import browse, commands, errors, language, media, start, tip
+from handlers import browse, commands, errors, flood, language, media, privacy, start, tip
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
     """Compose every feature. Order matters only within a group: specific before general."""
+    flood.register(application)
     start.register(application)
     browse.register(application)
     commands.register(application)
     language.register(application)
+    privacy.register(application)
     tip.register(application)
     media.register(application)
     commands.register_fallbacks(application)

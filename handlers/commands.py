@@ -26,6 +26,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("language", N_("Change the language")),
     ("cancel", N_("Abandon the current step")),
     ("stop", N_("Stop receiving objects")),
+    ("delete_my_data", N_("Delete what we store about you")),
 )
 
 
@@ -43,7 +44,8 @@ async def on_help(update: Update, context: TracebotContext, turn: Turn) -> None:
                 ),
                 _(
                     "/start – look at the objects\n/language – change the language\n/cancel – abandon the "
-                    "current step\n/privacy – what we store\n/stop – stop receiving objects"
+                    "current step\n/privacy – what we store\n/stop – stop receiving objects\n/delete_my_data – delete "
+                    "what we store about you"
                 ),
             ]
         )
@@ -68,7 +70,11 @@ async def on_privacy(update: Update, context: TracebotContext, turn: Turn) -> No
                     "random alias, never who you are."
                 ),
                 _("Photos, voice messages and files are not accepted and not stored."),
-                _("Send /stop to stop receiving objects."),
+                _(
+                    "Send /stop to stop receiving objects, and /delete_my_data to erase your pseudonym, the "
+                    "encrypted address and any unsent draft; tips you sent stay with investigators, unlinked from "
+                    "you. Records of people who stop using the bot are erased automatically after a while."
+                ),
             ]
         )
     )

@@ -6,4 +6,5 @@ import enum
 
 
 class Group(enum.IntEnum):
+    GUARD = -10  # flood control, before anything touches the database
     CONVERSATION = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
@@ -13,6 +14,7 @@ from handlers import browse, callbacks, keyboards
 from handlers.groups import Group
 from handlers.start import welcome_text
 from handlers.turn import Step, Turn, in_turn
+from storage.models import format_tip_reference
 from storage.repositories import TipDraft
 from translations.countries import country_name, flag, normalize_country
 
@@ -149,6 +151,14 @@ async def cancel_draft(turn: Turn) -> None:
     turn.say(text, keyboards.show_object(turn, object_id) if object_id else None)
 
 
+def confirmation_text(gettext: Callable[[str], str], tip_id: int) -> str:
+    """What a reporter is told once their tip is committed."""
+    return gettext(
+        "Thank you! Your tip has been saved. Its reference is <b>{reference}</b>. "
+        "Investigators may ask a follow-up question here; your identity stays hidden from them."
+    ).format(reference=format_tip_reference(tip_id))
+
+
 async def _submit(turn: Turn) -> None:
     draft = turn.conversation.draft
     tip_id, _created = await turn.uow.tips.submit(
@@ -168,14 +178,15 @@ async def _submit(turn: Turn) -> None:
     )
     turn.conversation.draft = {}
     turn.step = Step.BROWSING
-    reference = f"T-{tip_id:06d}"
-    turn.say(
-        turn.gettext(
-            "Thank you! Your tip has been saved. Its reference is <b>{reference}</b>. "
-            "Investigators may ask a follow-up question here; your identity stays hidden from them."
-        ).format(reference=reference),
-        keyboards.after_tip(turn, int(draft["object_id"])),
-    )
+    turn.say(confirmation_text(turn.gettext, tip_id), keyboards.after_tip(turn, int(draft["object_id"])))
+    database = turn.context.services.database
+
+    async def mark_confirmed() -> None:
+        async with database.unit_of_work() as uow:
+            await uow.confirmations.mark_confirmed(tip_id)
+            await uow.commit()
+
+    turn.later(mark_confirmed)
     worker = turn.context.services.translation_worker
     if worker is not None:
 

@@ -55,6 +55,7 @@ class Turn:
     _saved_conversation: ConversationRecord = field(init=False)
     _outgoing: list[Outgoing] = field(default_factory=list)
     _callback_answered: bool = False
+    _forgotten: bool = False
 
     def __post_init__(self) -> None:
         self._saved_conversation = replace(self.conversation, draft=dict(self.conversation.draft))
@@ -102,8 +103,12 @@ class Turn:
         if isinstance(message, Message) and message.reply_markup is not None:
             self.later(lambda: message.edit_reply_markup(reply_markup=None))
 
+    def forget_conversation(self) -> None:
+        """The reporter was erased: there is no conversation left to save."""
+        self._forgotten = True
+
     async def commit(self) -> None:
-        if self.conversation != self._saved_conversation:
+        if self.conversation != self._saved_conversation and not self._forgotten:
             await self.uow.reporters.save_conversation(self.conversation)
         self.uow.updates.mark(self.context.bot.id, self.update.update_id)
         await self.uow.commit()
@@ -152,7 +157,11 @@ def in_turn(handler: TurnHandler) -> PtbCallback:
                 chat_id=chat.id,
                 translations=services.catalogs.for_language(reporter.language),
             )
-            await handler(update, context, turn)
+            if reporter.blocked:
+                turn.answer()
+                turn.say(turn.gettext("Sorry, this bot can no longer accept messages from you."))
+            else:
+                await handler(update, context, turn)
             await turn.commit()
         await turn.send_queued()
 

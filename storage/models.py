@@ -167,6 +167,12 @@ class Tip(Base):
         Index("ix_tips_object_created", "object_id", "created_at"),
         Index("ix_tips_status_id", "status", "id"),
         Index("ix_tips_translation_status", "translation_status"),
+        # Dashboard queues: filtered, newest first, keyset-paginated by id (migration 0003).
+        Index("ix_tips_object_id_id", "object_id", "id"),
+        Index("ix_tips_language_id", "language", "id"),
+        Index("ix_tips_assigned_to_id_id", "assigned_to_id", "id"),
+        Index("ix_tips_duplicate_of_id", "duplicate_of_id"),
+        Index("ix_tips_unconfirmed", "confirmed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -198,6 +204,8 @@ class Tip(Base):
     translation_claimed_at: Mapped[datetime | None] = mapped_column()
     translation_error: Mapped[str | None] = mapped_column(Text)
     translated_at: Mapped[datetime | None] = mapped_column()
+    # Set once the reporter has been sent the reference; a sweeper re-sends if a crash came between.
+    confirmed_at: Mapped[datetime | None] = mapped_column()
 
     @property
     def reference(self) -> str:
@@ -265,7 +273,10 @@ class AuditEvent(Base):
     """Append-only record of every moderator action (no UI can edit or delete it)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_action_at", "action", "at"),)
+    __table_args__ = (
+        Index("ix_audit_events_action_at", "action", "at"),
+        Index("ix_audit_events_moderator_id", "moderator_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -17,8 +17,10 @@ from storage.repositories import (
 )
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
+from storage.repositories.retention import RetentionRepository
 from storage.repositories.review import ReviewRepository
 from storage.repositories.review_stats import ReviewStatsRepository
+from storage.repositories.tips import TipConfirmations
 from storage.repositories.translation_jobs import TranslationJobRepository
 
 
@@ -31,6 +33,8 @@ class UnitOfWork:
     tips: TipRepository
     updates: UpdateRepository
     translation_jobs: TranslationJobRepository
+    confirmations: TipConfirmations
+    retention: RetentionRepository
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -59,6 +63,8 @@ class UnitOfWork:
         self.tips = TipRepository(session)
         self.updates = UpdateRepository(session)
         self.translation_jobs = TranslationJobRepository(session)
+        self.confirmations = TipConfirmations(session)
+        self.retention = RetentionRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.api_tokens = ApiTokenRepository(session)

@@ -25,7 +25,7 @@ async def submit_tip(emulator: BotApiEmulator, user_id: int, language: str, text
     await user.press_data(welcome.message_id, "optin")
     await user.wait_for_message(lambda message: message.kind == "photo")
     await user.send_text(text)
-    question = await user.wait_for_message(lambda message: any("cty:DE" == data for _l, data in _buttons(message)))
+    question = await user.wait_for_message(lambda message: any(data == "cty:DE" for _l, data in _buttons(message)))
     await user.press_data(question.message_id, "cty:DE")
     preview = await user.wait_for_message(lambda message: any(data == "tip:send" for _l, data in _buttons(message)))
     await user.press_data(preview.message_id, "tip:send")
@@ -39,8 +39,8 @@ def _buttons(message: object) -> list[tuple[str, str]]:
     return [button for row in getattr(message, "buttons", []) for button in row]
 
 
-async def wait_for_status(bot: RunningBot, tip_id: int, status: str, timeout: float = 20.0) -> Tip:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_for_status(bot: RunningBot, tip_id: int, status: str, within: float = 20.0) -> Tip:
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         async with bot.services.database.session_factory() as session:
             tip = await session.get(Tip, tip_id)
@@ -80,7 +80,9 @@ async def test_english_is_never_translated(bot: RunningBot, emulator: BotApiEmul
     assert tip.language == "en" and tip.text_english is None
 
 
-async def test_broken_model_is_retried_with_backoff(database_url: str, emulator: BotApiEmulator, tmp_path: Path) -> None:
+async def test_broken_model_is_retried_with_backoff(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
     packages = tmp_path / "argos-packages"
     (model,) = await asyncio.to_thread(install_package_files, [build_argos_package("de", "en", "tiny")], packages)
     (model.model_dir / "model.bin").write_bytes(b"corrupted")  # a real engine failure, not a fake translator

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Campaign, Reporter, Tip, TracedObject, TranslationStatus
+from storage.models import Campaign, Reporter, Tip, TracedObject, TranslationStatus, utcnow
 from storage.records import TipRecord
 
 
@@ -104,3 +105,32 @@ class TipRepository:
         if before_id is not None:
             query = query.where(Tip.id < before_id)
         return [_tip_record(row[0], row[1], row[2], row[3]) for row in (await self._session.execute(query)).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class UnconfirmedTip:
+    tip_id: int
+    chat_id_encrypted: str
+    language: str
+
+
+class TipConfirmations:
+    """Which committed tips their reporter has been told about (the confirmation outbox)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def mark_confirmed(self, tip_id: int) -> None:
+        await self._session.execute(update(Tip).where(Tip.id == tip_id).values(confirmed_at=utcnow()))
+
+    async def claim_unconfirmed(self, created_before: datetime, limit: int = 50) -> list[UnconfirmedTip]:
+        """Committed tips whose reference may never have reached the reporter (locked: one sender each)."""
+        rows = await self._session.execute(
+            select(Tip.id, Reporter.chat_id_encrypted, Reporter.language)
+            .join(Reporter, Reporter.id == Tip.reporter_id)
+            .where(Tip.confirmed_at.is_(None), Tip.created_at < created_before, Reporter.chat_id_encrypted.is_not(None))
+            .order_by(Tip.id)
+            .limit(limit)
+            .with_for_update(of=Tip, skip_locked=True)
+        )
+        return [UnconfirmedTip(tip_id, chat, language) for tip_id, chat, language in rows.all() if chat]

@@ -1,0 +1,1 @@
+"""Benchmarks: runnable scripts that print figures (they are not pass/fail tests)."""
