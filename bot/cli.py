@@ -27,7 +27,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.webhook and settings.webhook_secret is None:
         raise SettingsError("invalid settings: WEBHOOK_SECRET is required with --webhook")
     configure_logging(settings.log_level, settings.log_format)
-    app = create_web_app(settings, mode="webhook" if args.webhook else "polling")
+    import review
+
+    app = create_web_app(settings, mode="webhook" if args.webhook else "polling", extra_setup=[review.setup])
     web.run_app(app, host=settings.web_host, port=settings.web_port, print=None)
     return 0
 

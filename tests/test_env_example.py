@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from bot.settings import Settings
+from review.config import DashboardConfig
 
 EXAMPLE = Path(__file__).parents[1] / ".env.example"
 
@@ -18,6 +19,7 @@ def test_every_setting_is_documented() -> None:
         if match:
             documented[match.group(1)] = index
     fields = {name.upper() for name in Settings.model_fields}
+    fields |= {"DASHBOARD_" + name.upper() for name in DashboardConfig.model_fields}
     assert fields - documented.keys() == set(), "settings missing from .env.example"
     assert documented.keys() - fields == set(), ".env.example lists settings that do not exist"
     for name, index in documented.items():

@@ -8,6 +8,7 @@ loop only claims jobs and saves results. The original text is never modified.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -44,10 +45,13 @@ class WorkerOptions:
 
 def backoff(attempts: int, base: timedelta) -> timedelta:
     """Exponential back-off: 30 s, 1 min, 2 min, ... capped at 6 hours."""
-    return min(base * (2 ** max(0, attempts - 1)), timedelta(hours=6))
+    delay: timedelta = base * (2 ** max(0, attempts - 1))
+    return min(delay, timedelta(hours=6))
 
 
-def process_batch(jobs: Sequence[TranslationJob], detector: LanguageDetector, translator: Translator) -> list[TranslationResult]:
+def process_batch(
+    jobs: Sequence[TranslationJob], detector: LanguageDetector, translator: Translator
+) -> list[TranslationResult]:
     """Blocking: detect languages, then one translation batch per source language."""
     detections = detector.detect_many([(job.text, (job.ui_language,)) for job in jobs])
     by_language: dict[str, list[tuple[TranslationJob, Detection]]] = defaultdict(list)
@@ -55,14 +59,20 @@ def process_batch(jobs: Sequence[TranslationJob], detector: LanguageDetector, tr
     for job, detection in zip(jobs, detections, strict=True):
         language = detection.language
         if language is None or not job.text.strip():
-            results.append(TranslationResult(job.tip_id, TranslationStatus.NOT_NEEDED, None, detection.confidence, detection.rule))
+            results.append(
+                TranslationResult(job.tip_id, TranslationStatus.NOT_NEEDED, None, detection.confidence, detection.rule)
+            )
         elif language == TARGET:
             results.append(
-                TranslationResult(job.tip_id, TranslationStatus.NOT_NEEDED, language, detection.confidence, detection.rule)
+                TranslationResult(
+                    job.tip_id, TranslationStatus.NOT_NEEDED, language, detection.confidence, detection.rule
+                )
             )
         elif not translator.can_translate(language, TARGET):
             results.append(
-                TranslationResult(job.tip_id, TranslationStatus.UNSUPPORTED, language, detection.confidence, detection.rule)
+                TranslationResult(
+                    job.tip_id, TranslationStatus.UNSUPPORTED, language, detection.confidence, detection.rule
+                )
             )
         else:
             by_language[language].append((job, detection))
@@ -73,7 +83,9 @@ def process_batch(jobs: Sequence[TranslationJob], detector: LanguageDetector, tr
         except Exception as exc:  # noqa: BLE001 - one failing model must not stop the others
             log.warning("translating %d %s tips failed: %s", len(texts), language, exc)
             results += [
-                TranslationResult(job.tip_id, TranslationStatus.FAILED, language, det.confidence, det.rule, error=repr(exc))
+                TranslationResult(
+                    job.tip_id, TranslationStatus.FAILED, language, det.confidence, det.rule, error=repr(exc)
+                )
                 for job, det in items
             ]
             continue
@@ -112,7 +124,7 @@ class TranslationWorker:
             return 0
         try:
             results = await asyncio.to_thread(process_batch, jobs, self._detector, self._translator)
-        except Exception as exc:  # noqa: BLE001 - retried with back-off below
+        except Exception as exc:
             log.exception("translation batch failed")
             results = [TranslationResult(job.tip_id, TranslationStatus.FAILED, error=repr(exc)) for job in jobs]
         await self._save(jobs, results)
@@ -153,13 +165,11 @@ class TranslationWorker:
         while True:
             try:
                 handled = await self.run_once()
-            except Exception:  # noqa: BLE001 - e.g. the database restarting; try again shortly
+            except Exception:
                 log.exception("translation worker iteration failed")
                 handled = 0
             if handled:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._options.poll_interval)
-            except TimeoutError:
-                pass

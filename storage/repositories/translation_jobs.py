@@ -60,7 +60,10 @@ class TranslationJobRepository:
         await self._session.execute(
             update(Tip).where(Tip.id.in_([row.id for row in rows])).values(translation_claimed_at=now)
         )
-        return [TranslationJob(row.id, row.text_original, row.ui_language, row.language, row.translation_attempts) for row in rows]
+        return [
+            TranslationJob(row.id, row.text_original, row.ui_language, row.language, row.translation_attempts)
+            for row in rows
+        ]
 
     async def complete(self, result: TranslationResult, now: datetime) -> None:
         values: dict[str, object] = {"translation_status": result.status, "translation_claimed_at": None}
@@ -97,5 +100,7 @@ class TranslationJobRepository:
     async def counts(self) -> dict[str, int]:
         from sqlalchemy import func
 
-        rows = await self._session.execute(select(Tip.translation_status, func.count()).group_by(Tip.translation_status))
+        rows = await self._session.execute(
+            select(Tip.translation_status, func.count()).group_by(Tip.translation_status)
+        )
         return {status: count for status, count in rows.all()}

@@ -1,0 +1,281 @@
+"""The moderators' view of tips: filtered keyset queues, detail, and the review workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Campaign, Moderator, Reporter, Tip, TipNote, TipStatus, TracedObject, format_tip_reference
+
+MAX_DUPLICATE_CHAIN = 50
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
+
+
+@dataclass(frozen=True, slots=True)
+class TipQuery:
+    """What a queue, an export or an API call is filtered by; empty fields do not filter."""
+
+    statuses: tuple[str, ...] = ()
+    object_id: int | None = None
+    language: str | None = None
+    country_code: str | None = None
+    campaign_id: int | None = None
+    created_from: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+    text: str | None = None
+    assigned_to_id: int | None = None
+    unassigned: bool = False
+
+    def without_status(self) -> TipQuery:
+        return TipQuery(
+            object_id=self.object_id,
+            language=self.language,
+            country_code=self.country_code,
+            campaign_id=self.campaign_id,
+            created_from=self.created_from,
+            created_before=self.created_before,
+            text=self.text,
+            assigned_to_id=self.assigned_to_id,
+            unassigned=self.unassigned,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewTip:
+    """A tip as a moderator sees it: never the reporter's pseudonym or chat id, only the alias."""
+
+    id: int
+    object_id: int
+    object_reference: str
+    campaign_id: int | None
+    campaign_code: str | None
+    reporter_alias: str | None
+    recognised: bool
+    country_code: str | None
+    country_text: str | None
+    text_original: str
+    latitude: float | None
+    longitude: float | None
+    ui_language: str
+    language: str | None
+    language_confidence: float | None
+    text_english: str | None
+    translation_status: str
+    status: str
+    created_at: datetime
+    updated_at: datetime | None
+    assigned_to_id: int | None
+    assigned_to: str | None
+    duplicate_of_id: int | None
+
+    @property
+    def reference(self) -> str:
+        return format_tip_reference(self.id)
+
+    @property
+    def duplicate_of_reference(self) -> str | None:
+        return format_tip_reference(self.duplicate_of_id) if self.duplicate_of_id is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRecord:
+    id: int
+    tip_id: int
+    author: str | None
+    text: str
+    created_at: datetime
+
+
+def escape_like(text: str) -> str:
+    """Make user text literal inside a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _review_query() -> Select[Tip, str, str | None, str | None, str | None]:
+    return (
+        select(Tip, TracedObject.reference, Campaign.code, Reporter.alias, Moderator.username)
+        .join(TracedObject, TracedObject.id == Tip.object_id)
+        .outerjoin(Campaign, Campaign.id == Tip.campaign_id)
+        .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
+        .outerjoin(Moderator, Moderator.id == Tip.assigned_to_id)
+    )
+
+
+def apply_filters(statement: AnySelect, query: TipQuery) -> AnySelect:
+    """Add the query's conditions on `Tip` columns to any statement selecting from tips."""
+    if query.statuses:
+        statement = statement.where(Tip.status.in_(query.statuses))
+    if query.object_id is not None:
+        statement = statement.where(Tip.object_id == query.object_id)
+    if query.language:
+        statement = statement.where(Tip.language == query.language)
+    if query.country_code:
+        statement = statement.where(Tip.country_code == query.country_code)
+    if query.campaign_id is not None:
+        statement = statement.where(Tip.campaign_id == query.campaign_id)
+    if query.created_from is not None:
+        statement = statement.where(Tip.created_at >= query.created_from)
+    if query.created_before is not None:
+        statement = statement.where(Tip.created_at < query.created_before)
+    if query.text:
+        pattern = f"%{escape_like(query.text)}%"
+        statement = statement.where(
+            or_(Tip.text_original.ilike(pattern, escape="\\"), Tip.text_english.ilike(pattern, escape="\\"))
+        )
+    if query.assigned_to_id is not None:
+        statement = statement.where(Tip.assigned_to_id == query.assigned_to_id)
+    elif query.unassigned:
+        statement = statement.where(Tip.assigned_to_id.is_(None))
+    return statement
+
+
+def _review_tip(row: Sequence[Any]) -> ReviewTip:
+    tip: Tip = row[0]
+    return ReviewTip(
+        id=tip.id,
+        object_id=tip.object_id,
+        object_reference=row[1],
+        campaign_id=tip.campaign_id,
+        campaign_code=row[2],
+        reporter_alias=row[3],
+        recognised=tip.recognised,
+        country_code=tip.country_code,
+        country_text=tip.country_text,
+        text_original=tip.text_original,
+        latitude=tip.latitude,
+        longitude=tip.longitude,
+        ui_language=tip.ui_language,
+        language=tip.language,
+        language_confidence=tip.language_confidence,
+        text_english=tip.text_english,
+        translation_status=tip.translation_status,
+        status=tip.status,
+        created_at=tip.created_at,
+        updated_at=tip.updated_at,
+        assigned_to_id=tip.assigned_to_id,
+        assigned_to=row[4],
+        duplicate_of_id=tip.duplicate_of_id,
+    )
+
+
+class ReviewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def page(
+        self, query: TipQuery, *, before_id: int | None = None, after_id: int | None = None, limit: int = 50
+    ) -> list[ReviewTip]:
+        """Up to `limit` tips, newest first: older than `before_id`, or the ones just newer than `after_id`."""
+        statement = apply_filters(_review_query(), query).limit(limit)
+        if after_id is not None:
+            statement = statement.where(Tip.id > after_id).order_by(Tip.id.asc())
+            rows = list((await self._session.execute(statement)).all())
+            rows.reverse()
+        else:
+            if before_id is not None:
+                statement = statement.where(Tip.id < before_id)
+            rows = list((await self._session.execute(statement.order_by(Tip.id.desc()))).all())
+        return [_review_tip(row) for row in rows]
+
+    async def get(self, tip_id: int) -> ReviewTip | None:
+        row = (await self._session.execute(_review_query().where(Tip.id == tip_id))).first()
+        return _review_tip(row) if row else None
+
+    async def existing(self, tip_ids: Iterable[int]) -> dict[int, str]:
+        """Status of each tip that exists among `tip_ids`."""
+        ids = sorted(set(tip_ids))
+        if not ids:
+            return {}
+        rows = await self._session.execute(select(Tip.id, Tip.status).where(Tip.id.in_(ids)))
+        return {tip_id: status for tip_id, status in rows.all()}
+
+    async def status_counts(self, query: TipQuery) -> dict[str, int]:
+        """How many tips match the query in each status (the status filter itself is ignored)."""
+        statement = apply_filters(select(Tip.status, func.count()).select_from(Tip), query.without_status())
+        rows = await self._session.execute(statement.group_by(Tip.status))
+        counts = {status.value: 0 for status in TipStatus}
+        counts.update({status: int(count) for status, count in rows.all()})
+        return counts
+
+    async def other_tips_by_same_reporter(self, tip_id: int) -> int:
+        reporter_id = await self._session.scalar(select(Tip.reporter_id).where(Tip.id == tip_id))
+        if reporter_id is None:
+            return 0
+        count = await self._session.scalar(
+            select(func.count()).select_from(Tip).where(Tip.reporter_id == reporter_id, Tip.id != tip_id)
+        )
+        return int(count or 0)
+
+    async def set_status(self, tip_ids: Iterable[int], status: TipStatus) -> dict[int, str]:
+        """Move tips to `status`; returns the previous status of each tip that changed.
+
+        Leaving `duplicate` drops the duplicate link; entering it needs `link_duplicate`.
+        """
+        before = {tip_id: old for tip_id, old in (await self.existing(tip_ids)).items() if old != status}
+        if before:
+            values: dict[str, Any] = {"status": status}
+            if status != TipStatus.DUPLICATE:
+                values["duplicate_of_id"] = None
+            await self._session.execute(update(Tip).where(Tip.id.in_(sorted(before))).values(**values))
+        return before
+
+    async def assign(self, tip_ids: Iterable[int], moderator_id: int | None) -> list[int]:
+        """Assign tips (or unassign with None); returns the ids that changed."""
+        ids = sorted(set(tip_ids))
+        if not ids:
+            return []
+        condition = (
+            Tip.assigned_to_id.is_(None) if moderator_id is None else Tip.assigned_to_id.is_distinct_from(moderator_id)
+        )
+        changed = list(await self._session.scalars(select(Tip.id).where(Tip.id.in_(ids), condition)))
+        if changed:
+            await self._session.execute(update(Tip).where(Tip.id.in_(changed)).values(assigned_to_id=moderator_id))
+        return changed
+
+    async def link_duplicate(self, tip_id: int, original_id: int) -> str:
+        """Mark `tip_id` a duplicate of `original_id`; returns its old status.
+
+        Raises `LookupError` if either tip is missing and `ValueError` if the link would make a loop.
+        """
+        statuses = await self.existing([tip_id, original_id])
+        if tip_id not in statuses or original_id not in statuses:
+            raise LookupError("no such tip")
+        cursor: int | None = original_id
+        for _ in range(MAX_DUPLICATE_CHAIN):
+            if cursor is None:
+                break
+            if cursor == tip_id:
+                raise ValueError("a tip cannot be a duplicate of itself or of its own duplicate")
+            cursor = await self._session.scalar(select(Tip.duplicate_of_id).where(Tip.id == cursor))
+        else:
+            raise ValueError("the duplicate chain is too long")
+        await self._session.execute(
+            update(Tip).where(Tip.id == tip_id).values(status=TipStatus.DUPLICATE, duplicate_of_id=original_id)
+        )
+        return statuses[tip_id]
+
+    async def duplicates_of(self, tip_id: int) -> list[int]:
+        return list(await self._session.scalars(select(Tip.id).where(Tip.duplicate_of_id == tip_id).order_by(Tip.id)))
+
+    async def add_note(self, tip_id: int, moderator_id: int, text: str) -> int:
+        note = TipNote(tip_id=tip_id, moderator_id=moderator_id, text=text)
+        self._session.add(note)
+        await self._session.flush()
+        return note.id
+
+    async def notes(self, tip_id: int) -> list[NoteRecord]:
+        rows = await self._session.execute(
+            select(TipNote, Moderator.username)
+            .outerjoin(Moderator, Moderator.id == TipNote.moderator_id)
+            .where(TipNote.tip_id == tip_id)
+            .order_by(TipNote.id)
+        )
+        return [
+            NoteRecord(id=note.id, tip_id=note.tip_id, author=author, text=note.text, created_at=note.created_at)
+            for note, author in rows.all()
+        ]
