@@ -14,6 +14,7 @@ from aiohttp import web
 from review import context
 from review.context import current_moderator, unit_of_work
 from review.filters import FilterError, parse_filters
+from review.pii import mask_contacts
 from review.queue import record
 from review.render import error_page
 from review.security import neutralise_cell
@@ -43,8 +44,8 @@ def tip_row(tip: ReviewTip) -> dict[str, Any]:
         "longitude": tip.longitude,
         "language": tip.language,
         "language_confidence": tip.language_confidence,
-        "text_original": tip.text_original,
-        "text_english": tip.text_english,
+        "text_original": mask_contacts(tip.text_original),
+        "text_english": mask_contacts(tip.text_english) if tip.text_english is not None else None,
         "translation_status": tip.translation_status,
         "reporter_alias": tip.reporter_alias,
         "assigned_to": tip.assigned_to,

@@ -11,6 +11,7 @@ import jinja2
 from aiohttp import web
 
 from review.context import TEMPLATES, optional_session
+from review.pii import mask_contacts
 from storage.models import ObjectStatus, TipStatus
 from translations.countries import country_name, flag
 
@@ -77,6 +78,7 @@ def build_templates() -> jinja2.Environment:
         status_label=lambda status: STATUS_LABELS.get(status, status),
         translation_label=lambda status: TRANSLATION_LABELS.get(status, status),
         percent=percent,
+        mask=mask_contacts,
     )
     environment.globals.update(
         STATUSES=list(TipStatus),

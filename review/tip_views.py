@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from review.context import current_moderator, unit_of_work
+from review.context import admin_only, current_moderator, unit_of_work
 from review.filters import FilterError, parse_id, parse_tip_id
+from review.pii import has_contacts
 from review.queue import record
 from review.render import error_page, render, see_other, with_notice
 from storage.models import TipStatus, format_tip_reference
@@ -27,12 +28,13 @@ def _detail_url(tip_id: int, notice: str) -> str:
     return with_notice(f"/review/tips/{tip_id}", notice)
 
 
-async def tip_page(request: web.Request) -> web.StreamResponse:
+async def tip_page(request: web.Request, *, reveal: bool = False) -> web.StreamResponse:
     tip_id = _tip_id(request)
     async with unit_of_work(request) as uow:
         tip = await uow.review.get(tip_id)
         if tip is None:
             return error_page(request, 404, "No such tip", f"There is no tip {format_tip_reference(tip_id)}.")
+        reporter_blocked = await uow.reporter_moderation.blocked_for_tip(tip_id)
         other_tips = await uow.review.other_tips_by_same_reporter(tip_id)
         notes = await uow.review.notes(tip_id)
         duplicates = await uow.review.duplicates_of(tip_id)
@@ -49,7 +51,40 @@ async def tip_page(request: web.Request) -> web.StreamResponse:
         duplicates=duplicates,
         statuses=[status for status in TipStatus if status != TipStatus.DUPLICATE],
         format_tip_reference=format_tip_reference,
+        reveal=reveal,
+        has_contacts=has_contacts(tip.text_original) or has_contacts(tip.text_english),
+        can_reveal=current_moderator(request).is_admin,
+        reporter_blocked=reporter_blocked,
     )
+
+
+@admin_only
+async def reveal_contacts(request: web.Request) -> web.StreamResponse:
+    """Show the tip with contact details unmasked (admins only; every reveal is audited)."""
+    me, tip_id = current_moderator(request), _tip_id(request)
+    async with unit_of_work(request) as uow:
+        if tip_id not in await uow.review.existing([tip_id]):
+            raise web.HTTPNotFound()
+        record(uow, me, "tip.reveal_contacts", "tip", tip_id)
+        await uow.commit()
+    response = await tip_page(request, reveal=True)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def block_reporter(request: web.Request) -> web.StreamResponse:
+    """Block (or unblock) the tip's reporter: the bot then politely refuses their messages."""
+    me, tip_id = current_moderator(request), _tip_id(request)
+    form = await request.post()
+    blocked = form.get("blocked") == "1"
+    async with unit_of_work(request) as uow:
+        if tip_id not in await uow.review.existing([tip_id]):
+            raise web.HTTPNotFound()
+        if not await uow.reporter_moderation.set_blocked_for_tip(tip_id, blocked):
+            return error_page(request, 409, "No reporter", "The reporter of this tip has deleted their data.")
+        record(uow, me, "reporter.block" if blocked else "reporter.unblock", "tip", tip_id)
+        await uow.commit()
+    return see_other(_detail_url(tip_id, "blocked" if blocked else "unblocked"))
 
 
 async def change_status(request: web.Request) -> web.StreamResponse:
@@ -124,3 +159,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post(r"/tips/{tip_id:\d+}/assign", assign, name="review.tip_assign")
     app.router.add_post(r"/tips/{tip_id:\d+}/notes", add_note, name="review.tip_note")
     app.router.add_post(r"/tips/{tip_id:\d+}/duplicate", link_duplicate, name="review.tip_duplicate")
+    app.router.add_post(r"/tips/{tip_id:\d+}/reveal", reveal_contacts, name="review.tip_reveal")
+    app.router.add_post(r"/tips/{tip_id:\d+}/block", block_reporter, name="review.tip_block")

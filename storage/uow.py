@@ -18,7 +18,7 @@ from storage.repositories import (
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
 from storage.repositories.retention import RetentionRepository
-from storage.repositories.review import ReviewRepository
+from storage.repositories.review import ReporterModeration, ReviewRepository
 from storage.repositories.review_stats import ReviewStatsRepository
 from storage.repositories.tips import TipConfirmations
 from storage.repositories.translation_jobs import TranslationJobRepository
@@ -41,6 +41,7 @@ class UnitOfWork:
     api_tokens: ApiTokenRepository
     audit: AuditRepository
     review: ReviewRepository
+    reporter_moderation: ReporterModeration
     review_stats: ReviewStatsRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], privacy: Privacy) -> None:
@@ -70,6 +71,7 @@ class UnitOfWork:
         self.api_tokens = ApiTokenRepository(session)
         self.audit = AuditRepository(session)
         self.review = ReviewRepository(session)
+        self.reporter_moderation = ReporterModeration(session)
         self.review_stats = ReviewStatsRepository(session)
         return self
 

@@ -279,3 +279,24 @@ class ReviewRepository:
             NoteRecord(id=note.id, tip_id=note.tip_id, author=author, text=note.text, created_at=note.created_at)
             for note, author in rows.all()
         ]
+
+
+class ReporterModeration:
+    """Blocking a reporter, addressed through one of their tips (moderators never see who it is)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def blocked_for_tip(self, tip_id: int) -> bool | None:
+        """Whether the tip's reporter is blocked; None when the reporter erased their data."""
+        return await self._session.scalar(
+            select(Reporter.blocked).join(Tip, Tip.reporter_id == Reporter.id).where(Tip.id == tip_id)
+        )
+
+    async def set_blocked_for_tip(self, tip_id: int, blocked: bool) -> bool:
+        """Block or unblock the reporter of a tip; False when there is no reporter any more."""
+        reporter_id = await self._session.scalar(select(Tip.reporter_id).where(Tip.id == tip_id))
+        if reporter_id is None:
+            return False
+        await self._session.execute(update(Reporter).where(Reporter.id == reporter_id).values(blocked=blocked))
+        return True
