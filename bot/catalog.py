@@ -8,6 +8,9 @@ Format (see README):
     question = "Where is this mug sold?"
     hint = "Hand-painted, about 10 cm tall."   # optional
 
+    [objects.translations.de]        # optional, per language: shown to reporters using it
+    question = "Wo wird diese Tasse verkauft?"
+
     [[campaigns]]                    # optional
     code = "spring26"                # deep link: t.me/<bot>?start=c-spring26
     title = "Spring 2026 appeal"
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import shutil
 import tomllib
 from dataclasses import dataclass
@@ -43,6 +47,7 @@ class ObjectEntry:
     question: str
     hint: str | None
     image: Path
+    translations: dict[str, dict[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +87,7 @@ def read_catalog(folder: Path) -> tuple[list[ObjectEntry], list[CampaignEntry]]:
         image = (folder / str(raw.get("image", ""))).resolve()
         if not image.is_relative_to(folder.resolve()) or not image.is_file():
             raise CatalogError(f"{where}: image {raw.get('image')!r} not found inside the folder")
-        objects.append(ObjectEntry(reference, question, hint, image))
+        objects.append(ObjectEntry(reference, question, hint, image, _translations(raw.get("translations"), where)))
     if len({entry.reference for entry in objects}) != len(objects):
         raise CatalogError(f"{path}: object references must be unique")
     known = {entry.reference for entry in objects}
@@ -96,6 +101,24 @@ def read_catalog(folder: Path) -> tuple[list[ObjectEntry], list[CampaignEntry]]:
             raise CatalogError(f"{path}: campaign {code}: unknown objects {', '.join(missing)}")
         campaigns.append(CampaignEntry(code, str(raw.get("title") or code)[:200], references))
     return objects, campaigns
+
+
+def _translations(raw: object, where: str) -> dict[str, dict[str, str]]:
+    """`{language: {question, hint?}}`, validated like the English text."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: translations must be a table of languages")
+    result: dict[str, dict[str, str]] = {}
+    for language, entry in raw.items():
+        if not re.fullmatch(r"[a-z]{2,3}", str(language)) or not isinstance(entry, dict):
+            raise CatalogError(f"{where}: translations.{language} must be a language code with a table")
+        question = str(entry.get("question", "")).strip()
+        hint = str(entry.get("hint", "")).strip()
+        if not question or len(question) + len(hint) > MAX_QUESTION:
+            raise CatalogError(f"{where}: translations.{language}: question (+ hint) must be 1-{MAX_QUESTION} characters")
+        result[str(language)] = {"question": question, **({"hint": hint} if hint else {})}
+    return result
 
 
 def store_image(source: Path, media_dir: Path) -> tuple[str, str]:
@@ -134,6 +157,7 @@ async def import_catalog(folder: Path, database: Database, media_dir: Path) -> I
                 image_path=image_path,
                 image_sha256=digest,
                 position=position,
+                translations=entry.translations,
             )
             ids[entry.reference] = record.id
             if existing is None:

@@ -73,6 +73,60 @@ OBJECTS: tuple[tuple[str, str, str, Drawing], ...] = (
 )
 
 
+# The demo questions in some of the reporters' languages (catalog `[objects.translations.<lang>]`).
+QUESTION_TRANSLATIONS: dict[str, dict[str, str]] = {
+    "TAO-0001": {
+        "de": "Wissen Sie, wo diese blaue Tasse mit gelben Punkten verkauft wird?",
+        "fr": "Savez-vous où cette tasse bleue à pois jaunes est vendue ?",
+        "es": "¿Sabe dónde se vende esta taza azul con lunares amarillos?",
+        "it": "Sa dove viene venduta questa tazza blu a pois gialli?",
+        "pl": "Czy wiesz, gdzie można kupić ten niebieski kubek w żółte kropki?",
+        "nl": "Weet u waar deze blauwe mok met gele stippen wordt verkocht?",
+        "ar": "هل تعرف أين يُباع هذا الكوب الأزرق ذو النقاط الصفراء؟",
+    },
+    "TAO-0002": {
+        "de": "Haben Sie dieses Vorhangmuster in einem Geschäft oder einer Wohnung gesehen?",
+        "fr": "Avez-vous vu ce motif de rideau dans un magasin ou chez quelqu'un ?",
+        "es": "¿Ha visto este estampado de cortina en una tienda o en una casa?",
+        "it": "Ha visto questo motivo di tenda in un negozio o in una casa?",
+        "pl": "Czy widziałeś ten wzór zasłony w sklepie lub w czyimś domu?",
+        "nl": "Hebt u dit gordijnpatroon in een winkel of in een huis gezien?",
+        "ar": "هل رأيت نقشة هذه الستارة في متجر أو في منزل؟",
+    },
+    "TAO-0003": {
+        "de": "Erkennen Sie dieses Flaschenetikett? Aus welchem Land stammt es?",
+        "fr": "Reconnaissez-vous cette étiquette de bouteille ? De quel pays vient-elle ?",
+        "es": "¿Reconoce esta etiqueta de botella? ¿De qué país es?",
+        "it": "Riconosce questa etichetta di bottiglia? Da quale paese proviene?",
+        "pl": "Czy rozpoznajesz tę etykietę butelki? Z jakiego kraju pochodzi?",
+        "nl": "Herkent u dit flesetiket? Uit welk land komt het?",
+        "ar": "هل تعرف ملصق هذه الزجاجة؟ من أي بلد هو؟",
+    },
+    "TAO-0004": {
+        "de": "Wo könnte diese Tapete gekauft worden sein?",
+        "fr": "Où ce papier peint a-t-il pu être acheté ?",
+        "es": "¿Dónde se pudo haber comprado este papel pintado?",
+        "it": "Dove potrebbe essere stata acquistata questa carta da parati?",
+        "pl": "Gdzie mogła zostać kupiona ta tapeta?",
+        "nl": "Waar zou dit behang gekocht kunnen zijn?",
+        "ar": "أين يمكن أن يكون ورق الجدران هذا قد اشتُري؟",
+    },
+    "TAO-0005": {
+        "de": "Kennen Sie dieses Plüschtier, seine Marke oder wo es verkauft wird?",
+        "fr": "Connaissez-vous cette peluche, sa marque ou l'endroit où elle est vendue ?",
+        "es": "¿Conoce este peluche, su marca o dónde se vende?",
+        "it": "Conosce questo peluche, la sua marca o dove viene venduto?",
+        "pl": "Czy znasz tę przytulankę, jej markę lub miejsce, gdzie jest sprzedawana?",
+        "nl": "Kent u deze knuffel, het merk of waar hij wordt verkocht?",
+        "ar": "هل تعرف هذه الدمية المحشوة أو علامتها التجارية أو مكان بيعها؟",
+    },
+}
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def render(drawing: Drawing, seed: int) -> Image.Image:
     image = Image.new("RGB", SIZE)
     draw = ImageDraw.Draw(image)
@@ -91,6 +145,8 @@ def write_demo_catalog(folder: Path) -> Path:
         if not target.exists():
             render(drawing, seed).save(target, format="PNG", optimize=True)
         lines += ["[[objects]]", f'reference = "{reference}"', f'image = "{filename}"', f'question = "{question}"', ""]
+        for language, translated in QUESTION_TRANSLATIONS.get(reference, {}).items():
+            lines += [f"[objects.translations.{language}]", f"question = {_toml_string(translated)}", ""]
     lines += [
         "[[campaigns]]",
         'code = "demo"',

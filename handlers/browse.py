@@ -20,9 +20,10 @@ log = logging.getLogger(__name__)
 
 def caption(turn: Turn, obj: ObjectRecord) -> str:
     _ = turn.gettext
-    parts = [f"<b>{html.escape(obj.reference)}</b>", html.escape(obj.question)]
-    if obj.hint:
-        parts.append(f"<i>{html.escape(obj.hint)}</i>")
+    parts = [f"<b>{html.escape(obj.reference)}</b>", html.escape(obj.question_in(turn.language))]
+    hint = obj.hint_in(turn.language)
+    if hint:
+        parts.append(f"<i>{html.escape(hint)}</i>")
     parts.append(_("Do you recognise this object, or know where it is from? Press the button or simply write to me."))
     return "\n\n".join(parts)[:1024]
 

@@ -98,6 +98,8 @@ class TracedObject(Base):
     question: Mapped[str] = mapped_column(Text)
     hint: Mapped[str | None] = mapped_column(Text)
     image_path: Mapped[str] = mapped_column(String(255))
+    # {"de": {"question": "...", "hint": "..."}, ...}: shown to reporters who use that language.
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     image_sha256: Mapped[str] = mapped_column(String(64))
     telegram_file_id: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default=ObjectStatus.ACTIVE)

@@ -18,6 +18,13 @@ class ObjectRecord:
     image_path: str
     telegram_file_id: str | None
     status: str
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def question_in(self, language: str) -> str:
+        return self.translations.get(language, {}).get("question") or self.question
+
+    def hint_in(self, language: str) -> str | None:
+        return self.translations.get(language, {}).get("hint") or self.hint
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ def _object_record(row: TracedObject) -> ObjectRecord:
         image_path=row.image_path,
         telegram_file_id=row.telegram_file_id,
         status=row.status,
+        translations=dict(row.translations or {}),
     )
 
 
@@ -73,6 +74,7 @@ class ObjectRepository:
         image_path: str,
         image_sha256: str,
         position: int,
+        translations: dict[str, dict[str, str]] | None = None,
     ) -> tuple[ObjectRecord, bool]:
         """Create or update by reference; returns the record and whether anything changed."""
         row = await self._session.scalar(select(TracedObject).where(TracedObject.reference == reference))
@@ -85,11 +87,20 @@ class ObjectRepository:
                 image_sha256=image_sha256,
                 position=position,
                 status=ObjectStatus.ACTIVE,
+                translations=translations or {},
             )
             self._session.add(row)
             await self._session.flush()
             return _object_record(row), True
-        changed = (row.question, row.hint, row.image_sha256, row.position) != (question, hint, image_sha256, position)
+        translations = translations or {}
+        changed = (row.question, row.hint, row.image_sha256, row.position, row.translations or {}) != (
+            question,
+            hint,
+            image_sha256,
+            position,
+            translations,
+        )
+        row.translations = translations
         if row.image_sha256 != image_sha256:
             row.telegram_file_id = None  # Telegram's cached copy is of the old image.
         row.question, row.hint, row.image_path, row.image_sha256, row.position = (
