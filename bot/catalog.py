@@ -116,7 +116,8 @@ def _translations(raw: object, where: str) -> dict[str, dict[str, str]]:
         question = str(entry.get("question", "")).strip()
         hint = str(entry.get("hint", "")).strip()
         if not question or len(question) + len(hint) > MAX_QUESTION:
-            raise CatalogError(f"{where}: translations.{language}: question (+ hint) must be 1-{MAX_QUESTION} characters")
+            limit = f"1-{MAX_QUESTION} characters"
+            raise CatalogError(f"{where}: translations.{language}: question (+ hint) must be {limit}")
         result[str(language)] = {"question": question, **({"hint": hint} if hint else {})}
     return result
 

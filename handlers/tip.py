@@ -6,6 +6,7 @@ import html
 import uuid
 from collections.abc import Callable
 
+from babel.numbers import format_decimal
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
@@ -83,7 +84,9 @@ def _too_long(turn: Turn, text: str) -> bool:
     turn.say(
         turn.gettext(
             "Sorry, that message is too long ({length} characters). Please keep it under {limit} characters."
-        ).format(length=f"{len(text):,}", limit=f"{limit:,}")
+        ).format(
+            length=format_decimal(len(text), locale=turn.language), limit=format_decimal(limit, locale=turn.language)
+        )
     )
     return True
 

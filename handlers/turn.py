@@ -110,7 +110,6 @@ class Turn:
     async def commit(self) -> None:
         if self.conversation != self._saved_conversation and not self._forgotten:
             await self.uow.reporters.save_conversation(self.conversation)
-        self.uow.updates.mark(self.context.bot.id, self.update.update_id)
         await self.uow.commit()
         self._saved_conversation = replace(self.conversation, draft=dict(self.conversation.draft))
 
@@ -136,7 +135,7 @@ def in_turn(handler: TurnHandler) -> PtbCallback:
             return  # Tracebot only talks to people, one-to-one.
         services = context.services
         async with services.database.unit_of_work() as uow:
-            if await uow.updates.seen(context.bot.id, update.update_id):
+            if not await uow.updates.claim(context.bot.id, update.update_id):
                 log.info("update %s already processed; ignoring the redelivery", update.update_id)
                 return
             language = services.catalogs.resolve(user.language_code, services.settings.default_language)

@@ -22,11 +22,16 @@ SOURCE_LANGUAGE = "en"
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 
 
+# Telegram clients still send some legacy or macro-language codes.
+LANGUAGE_ALIASES = {"no": "nb", "nn": "nb", "iw": "he", "in": "id", "ji": "yi", "jw": "jv"}
+
+
 def normalize_language(code: str | None) -> str | None:
-    """`pt-BR` -> `pt`, `zh-hans` -> `zh`; None for empty input."""
+    """`pt-BR` -> `pt`, `zh-hans` -> `zh`, `iw` -> `he`; None for empty input."""
     if not code:
         return None
-    return code.replace("_", "-").split("-", 1)[0].lower() or None
+    language = code.replace("_", "-").split("-", 1)[0].lower()
+    return LANGUAGE_ALIASES.get(language, language) or None
 
 
 class Catalogs:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ProcessedUpdate
+from storage.models import ProcessedUpdate, utcnow
 
 
 class UpdateRepository:
@@ -25,6 +27,20 @@ class UpdateRepository:
     def mark(self, bot_id: int, update_id: int) -> None:
         """Record the update as handled; it commits with the rest of the unit of work or not at all."""
         self._session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id))
+
+    async def claim(self, bot_id: int, update_id: int) -> bool:
+        """Record the update as handled, in one round trip; False if it already was (a redelivery).
+
+        It commits with the rest of the unit of work or not at all, so a failed attempt can be retried.
+        On PostgreSQL a concurrent duplicate waits for the first attempt's transaction to end.
+        """
+        values = {"bot_id": bot_id, "update_id": update_id, "processed_at": utcnow()}
+        dialect = self._session.bind.dialect.name if self._session.bind is not None else ""
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(ProcessedUpdate).values(**values).on_conflict_do_nothing().returning(ProcessedUpdate.update_id)
+        )
+        return (await self._session.execute(statement)).first() is not None
 
     async def forget_before(self, cutoff: datetime) -> int:
         result = await self._session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < cutoff))
