@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, Reporter, utcnow
@@ -63,6 +64,35 @@ class ReporterRepository:
         The row lock serialises one chat's updates across bot instances until the unit of work ends.
         """
         pseudonym = self._privacy.pseudonym(telegram_user_id)
+        found = await self._load_locked(pseudonym)
+        if found is None:
+            try:
+                async with self._session.begin_nested():  # a savepoint: a lost race must not abort the update
+                    reporter = Reporter(
+                        pseudonym=pseudonym,
+                        alias=new_alias(),
+                        chat_id_encrypted=self._privacy.encrypt_chat_id(chat_id),
+                        language=language,
+                        telegram_language=telegram_language,
+                    )
+                    self._session.add(reporter)
+                    await self._session.flush()
+                    conversation = Conversation(reporter_id=reporter.id, state=initial_state, draft={})
+                    self._session.add(conversation)
+                    await self._session.flush()
+                return _reporter_record(reporter), _conversation_record(conversation), True
+            except IntegrityError:
+                # Another instance created this reporter at the same moment: use theirs.
+                found = await self._load_locked(pseudonym)
+                if found is None:
+                    raise
+        reporter, conversation = found
+        reporter.last_seen_at = utcnow()
+        if reporter.chat_id_encrypted is None:
+            reporter.chat_id_encrypted = self._privacy.encrypt_chat_id(chat_id)
+        return _reporter_record(reporter), _conversation_record(conversation), False
+
+    async def _load_locked(self, pseudonym: str) -> tuple[Reporter, Conversation] | None:
         row = await self._session.execute(
             select(Reporter, Conversation)
             .join(Conversation, Conversation.reporter_id == Reporter.id)
@@ -70,25 +100,7 @@ class ReporterRepository:
             .with_for_update(of=Reporter)
         )
         found = row.first()
-        if found is not None:
-            reporter, conversation = found
-            reporter.last_seen_at = utcnow()
-            if reporter.chat_id_encrypted is None:
-                reporter.chat_id_encrypted = self._privacy.encrypt_chat_id(chat_id)
-            return _reporter_record(reporter), _conversation_record(conversation), False
-        reporter = Reporter(
-            pseudonym=pseudonym,
-            alias=new_alias(),
-            chat_id_encrypted=self._privacy.encrypt_chat_id(chat_id),
-            language=language,
-            telegram_language=telegram_language,
-        )
-        self._session.add(reporter)
-        await self._session.flush()
-        conversation = Conversation(reporter_id=reporter.id, state=initial_state, draft={})
-        self._session.add(conversation)
-        await self._session.flush()
-        return _reporter_record(reporter), _conversation_record(conversation), True
+        return (found[0], found[1]) if found is not None else None
 
     async def update(self, reporter_id: int, **values: Any) -> None:
         """Set reporter columns, e.g. `language`, `opted_in_at`, `stopped_at`, `campaign_id`."""
