@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from emulator import BotApiEmulator
 from storage.models import Tip
 from tests.support.argos_models import build_argos_package, toy_translate
@@ -110,6 +112,11 @@ async def test_claims_of_a_crashed_worker_expire(database_url: str, emulator: Bo
         assert bot.services.translation_worker is None
         tip_id = await submit_tip(emulator, 3004, "en", "A red bag seen in Dover")
         database = bot.services.database
+        for _ in range(100):  # the confirmation briefly locks the row; SKIP LOCKED would pass it by
+            async with database.session_factory() as session:
+                if await session.scalar(select(Tip.confirmed_at).where(Tip.id == tip_id)) is not None:
+                    break
+            await asyncio.sleep(0.05)
         lease = timedelta(minutes=10)
         now = datetime.now(UTC)
         async with database.unit_of_work() as uow:  # a worker claims the job, then "crashes"
