@@ -149,3 +149,36 @@ async def test_no_telegram_identity_is_stored(bot: RunningBot, emulator: BotApiE
     stored = " ".join(str(value) for value in vars(reporter).values())
     assert "987654321" not in stored and "Ana" not in stored
     assert bot.services.database.privacy.decrypt_chat_id(reporter.chat_id_encrypted or "") == 987654321
+
+
+async def test_location_and_edit(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = await opt_in(emulator, 1008)
+    await user.send_location(52.37403, 4.88969)
+    question = await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
+    assert "location" in question.plain_text.lower()
+    await user.press_data(question.message_id, "cty:NL")
+    preview = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
+    assert "52.37403, 4.88969" in preview.plain_text
+    await user.press("✏️ Edit")
+    await user.wait_for_message(lambda message: "what do you know" in message.plain_text.lower())
+    await user.send_text("A canal house window in Amsterdam")
+    preview = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
+    assert "Amsterdam" in preview.plain_text and "52.37403" in preview.plain_text
+    await user.press("✅ Send")
+    await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
+    async with bot.services.database.session_factory() as session:
+        tip = await session.scalar(select(Tip))
+    assert tip is not None
+    assert (tip.latitude, tip.longitude, tip.country_code) == (52.37403, 4.88969, "NL")
+    assert tip.text_original == "A canal house window in Amsterdam"
+
+
+async def test_unknown_deep_link_falls_back_to_a_normal_start(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = await opt_in(emulator, 1009, "c-nosuchcampaign_o-XYZ-9999")
+    assert "TAO-0001" in user.last_message.plain_text, "the first object of the default catalog"
+    await user.press("Next ▶")
+    card = await user.wait_for_message(lambda message: message.kind == "photo")
+    assert "TAO-0002" in card.plain_text
+    await user.press("◀ Previous")
+    card = await user.wait_for_message(lambda message: message.kind == "photo")
+    assert "TAO-0001" in card.plain_text
