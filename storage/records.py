@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-
-from storage.models import format_tip_reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,30 +54,3 @@ class ConversationRecord:
     object_id: int | None = None
     campaign_id: int | None = None
     draft: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class TipRecord:
-    id: int
-    object_id: int
-    object_reference: str
-    campaign_id: int | None
-    campaign_code: str | None
-    reporter_alias: str | None
-    recognised: bool
-    country_code: str | None
-    country_text: str | None
-    text_original: str
-    latitude: float | None
-    longitude: float | None
-    ui_language: str
-    language: str | None
-    language_confidence: float | None
-    text_english: str | None
-    translation_status: str
-    status: str
-    created_at: datetime
-
-    @property
-    def reference(self) -> str:
-        return format_tip_reference(self.id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Campaign, Reporter, Tip, TracedObject, TranslationStatus, utcnow
-from storage.records import TipRecord
+from storage.models import Reporter, Tip, TranslationStatus, utcnow
+from storage.repositories.review import ReviewRepository, ReviewTip
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,39 +27,6 @@ class TipDraft:
     latitude: float | None
     longitude: float | None
     ui_language: str
-
-
-def _tip_query() -> Select[Tip, str, str | None, str | None]:
-    return (
-        select(Tip, TracedObject.reference, Campaign.code, Reporter.alias)
-        .join(TracedObject, TracedObject.id == Tip.object_id)
-        .outerjoin(Campaign, Campaign.id == Tip.campaign_id)
-        .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
-    )
-
-
-def _tip_record(tip: Tip, object_reference: str, campaign_code: str | None, alias: str | None) -> TipRecord:
-    return TipRecord(
-        id=tip.id,
-        object_id=tip.object_id,
-        object_reference=object_reference,
-        campaign_id=tip.campaign_id,
-        campaign_code=campaign_code,
-        reporter_alias=alias,
-        recognised=tip.recognised,
-        country_code=tip.country_code,
-        country_text=tip.country_text,
-        text_original=tip.text_original,
-        latitude=tip.latitude,
-        longitude=tip.longitude,
-        ui_language=tip.ui_language,
-        language=tip.language,
-        language_confidence=tip.language_confidence,
-        text_english=tip.text_english,
-        translation_status=tip.translation_status,
-        status=tip.status,
-        created_at=tip.created_at,
-    )
 
 
 class TipRepository:
@@ -91,20 +58,9 @@ class TipRepository:
         await self._session.flush()
         return tip.id, True
 
-    async def get(self, tip_id: int) -> TipRecord | None:
-        row = (await self._session.execute(_tip_query().where(Tip.id == tip_id))).first()
-        return _tip_record(row[0], row[1], row[2], row[3]) if row else None
-
-    async def by_draft_token(self, draft_token: str) -> TipRecord | None:
-        row = (await self._session.execute(_tip_query().where(Tip.draft_token == draft_token))).first()
-        return _tip_record(row[0], row[1], row[2], row[3]) if row else None
-
-    async def newest(self, limit: int = 50, before_id: int | None = None) -> list[TipRecord]:
-        """Newest first, keyset-paginated by id."""
-        query = _tip_query().order_by(Tip.id.desc()).limit(limit)
-        if before_id is not None:
-            query = query.where(Tip.id < before_id)
-        return [_tip_record(row[0], row[1], row[2], row[3]) for row in (await self._session.execute(query)).all()]
+    async def get(self, tip_id: int) -> ReviewTip | None:
+        """The tip with its object, campaign and reporter alias, as the dashboard shows it."""
+        return await ReviewRepository(self._session).get(tip_id)
 
 
 @dataclass(frozen=True, slots=True)
