@@ -20,25 +20,32 @@ UPDATE_ID_RETENTION = timedelta(days=7)  # Telegram stops redelivering long befo
 
 
 async def resend_unconfirmed(application: TracebotApplication, services: Services) -> int:
-    """Tell reporters the reference of committed tips they may never have been told about."""
+    """Tell reporters the reference of committed tips they may never have been told about.
+
+    The claim is a short transaction; messages go out after it, so no database lock is held
+    while talking to Telegram (on SQLite that lock would stall every other update). Two instances
+    may then both send one reference: reporters are told at least once, rarely twice.
+    """
     cutoff = datetime.now(UTC) - timedelta(seconds=services.settings.confirmation_grace_seconds)
-    sent = 0
     async with services.database.unit_of_work() as uow:
-        for tip in await uow.confirmations.claim_unconfirmed(cutoff):
-            try:
-                chat_id = services.database.privacy.decrypt_chat_id(tip.chat_id_encrypted)
-                _ = services.catalogs.for_language(tip.language).gettext
-                await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id))
-                sent += 1
-            except Forbidden:
-                log.info("tip %s: reporter blocked the bot; confirmation dropped", tip.tip_id)
-            except InvalidToken:
-                log.warning("tip %s: chat id cannot be decrypted with the current SECRET_KEY", tip.tip_id)
-            except TelegramError as exc:
-                log.warning("tip %s: confirmation not sent yet: %s", tip.tip_id, exc)
-                continue
+        pending = await uow.confirmations.claim_unconfirmed(cutoff)
+    sent = 0
+    for tip in pending:
+        try:
+            chat_id = services.database.privacy.decrypt_chat_id(tip.chat_id_encrypted)
+            _ = services.catalogs.for_language(tip.language).gettext
+            await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id))
+            sent += 1
+        except Forbidden:
+            log.info("tip %s: reporter blocked the bot; confirmation dropped", tip.tip_id)
+        except InvalidToken:
+            log.warning("tip %s: chat id cannot be decrypted with the current SECRET_KEY", tip.tip_id)
+        except TelegramError as exc:
+            log.warning("tip %s: confirmation not sent yet: %s", tip.tip_id, exc)
+            continue
+        async with services.database.unit_of_work() as uow:
             await uow.confirmations.mark_confirmed(tip.tip_id)
-        await uow.commit()
+            await uow.commit()
     if sent:
         log.info("re-sent %d tip confirmations", sent)
     return sent

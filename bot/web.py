@@ -115,6 +115,15 @@ def _refuse(status: int, reason: str) -> web.Response:
     return web.json_response({"ok": False, "error": reason}, status=status)
 
 
+def _has_integer_ids(update: Update) -> bool:
+    """PTB keys dicts and sets by chat and user id: a forged id like `{}` would crash it into a 500."""
+    try:
+        entities = (update.effective_chat, update.effective_user)
+    except Exception:  # noqa: BLE001 - whatever a forged structure trips over, it is not an update
+        return False
+    return all(entity is None or type(entity.id) is int for entity in entities)
+
+
 async def telegram_webhook(request: web.Request) -> web.Response:
     """Receive one update from Telegram; 200 only once it has been processed."""
     settings = request.app[SETTINGS]
@@ -147,6 +156,8 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         update = Update.de_json(data, application.bot)
     except Exception:
         log.info("webhook: malformed update %s", data.get("update_id"), exc_info=True)
+        return _refuse(400, "malformed update")
+    if not _has_integer_ids(update):
         return _refuse(400, "malformed update")
     WEBHOOK_UPDATES.inc()
     await application.update_processor.process_update(update, application.process_update(update))

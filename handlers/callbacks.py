@@ -11,7 +11,7 @@ TIP_START = "tip:new"  # tip:new:<object id>
 COUNTRY = "cty"  # cty:<ISO alpha-2> | cty:other | cty:unknown
 COUNTRY_OTHER = "other"
 COUNTRY_UNKNOWN = "unknown"
-TIP_SEND = "tip:send"
+TIP_SEND = "tip:send"  # tip:send:<draft revision>: Send on an outdated preview is refused
 TIP_EDIT = "tip:edit"
 TIP_CANCEL = "tip:cancel"
 TIP_SKIP_DETAILS = "tip:skip"
@@ -20,7 +20,7 @@ TIP_SKIP_DETAILS = "tip:skip"
 OBJECT_PATTERN = r"^obj:(next|prev|show):\d{1,12}$"
 TIP_START_PATTERN = r"^tip:new:\d{1,12}$"
 COUNTRY_PATTERN = r"^cty:([A-Z]{2}|other|unknown)$"
-TIP_ACTION_PATTERN = r"^tip:(send|edit|cancel|skip)$"
+TIP_ACTION_PATTERN = r"^tip:(send(:\d{1,9})?|edit|cancel|skip)$"
 
 
 def with_id(prefix: str, object_id: int) -> str:

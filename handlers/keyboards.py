@@ -57,11 +57,11 @@ def details(turn: Turn, *, can_skip: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([row])
 
 
-def preview(turn: Turn) -> InlineKeyboardMarkup:
+def preview(turn: Turn, revision: int) -> InlineKeyboardMarkup:
     _ = turn.gettext
     return InlineKeyboardMarkup(
         [
-            [_button(_("✅ Send"), callbacks.TIP_SEND)],
+            [_button(_("✅ Send"), f"{callbacks.TIP_SEND}:{revision}")],
             [_button(_("✏️ Edit"), callbacks.TIP_EDIT), _button(_("Cancel"), callbacks.TIP_CANCEL)],
         ]
     )

@@ -66,7 +66,7 @@ async def _show_preview(turn: Turn) -> None:
         lines.append(_("Location: {lat:.5f}, {lon:.5f}").format(lat=draft["latitude"], lon=draft["longitude"]))
     lines.append(_("Is this right? Press Send to submit it."))
     turn.step = Step.PREVIEW
-    turn.say("\n\n".join(lines)[:4000], keyboards.preview(turn))
+    turn.say("\n\n".join(lines)[:4000], keyboards.preview(turn, int(draft.get("revision", 0))))
 
 
 async def _after_country(turn: Turn) -> None:
@@ -142,7 +142,12 @@ async def on_tip_action(update: Update, context: TracebotContext, turn: Turn) ->
         _ask_details(turn)
     elif action == callbacks.TIP_SKIP_DETAILS and turn.step is Step.DETAILS:
         await _show_preview(turn)
-    elif action == callbacks.TIP_SEND and turn.step is Step.PREVIEW:
+    elif action.startswith(callbacks.TIP_SEND) and turn.step is Step.PREVIEW:
+        revision = action.removeprefix(callbacks.TIP_SEND).lstrip(":")
+        if revision and int(revision) != int(turn.conversation.draft.get("revision", 0)):
+            # The reporter changed the tip after this preview: send only what they last saw.
+            await _show_preview(turn)
+            return
         await _submit(turn)
 
 
@@ -205,6 +210,7 @@ async def _take_details(turn: Turn, *, text: str | None = None, location: tuple[
         draft["text"] = text
     if location is not None:
         draft["latitude"], draft["longitude"] = location
+    draft["revision"] = int(draft.get("revision", 0)) + 1
 
 
 @in_turn

@@ -33,8 +33,12 @@ async def test_lost_confirmation_is_sent_again(database_url: str, emulator: BotA
         )
         match = REFERENCE.search(later.plain_text)
         assert match is not None
-        async with bot.services.database.session_factory() as session:
-            tips = (await session.scalars(select(Tip))).all()
+        for _ in range(50):  # marked confirmed right after Telegram accepted the message
+            async with bot.services.database.session_factory() as session:
+                tips = (await session.scalars(select(Tip))).all()
+            if tips and tips[0].confirmed_at is not None:
+                break
+            await asyncio.sleep(0.1)
         assert [tip.reference for tip in tips] == [match.group()]
         assert tips[0].confirmed_at is not None
         assert sum(REFERENCE.search(message.plain_text) is not None for message in user.messages) == 1

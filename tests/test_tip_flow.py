@@ -182,3 +182,23 @@ async def test_unknown_deep_link_falls_back_to_a_normal_start(bot: RunningBot, e
     await user.press("◀ Previous")
     card = await user.wait_for_message(lambda message: message.kind == "photo")
     assert "TAO-0001" in card.plain_text
+
+
+async def test_send_on_an_outdated_preview_sends_nothing_stale(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = await opt_in(emulator, 1010)
+    await user.send_text("first version")
+    question = await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
+    await user.press_data(question.message_id, "cty:BE")
+    old = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
+    await user.send_text("second version")
+    await user.wait_for_message(lambda message: "second version" in message.plain_text)
+    old_send = next(data for label, data in (b for row in old.buttons for b in row) if label == "✅ Send")
+    await user.press_data(old.message_id, old_send)
+    fresh = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
+    assert "second version" in fresh.plain_text and "first version" not in fresh.plain_text
+    async with bot.services.database.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Tip)) == 0
+    await user.press("✅ Send")
+    await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
+    async with bot.services.database.session_factory() as session:
+        assert (await session.scalars(select(Tip.text_original))).all() == ["second version"]

@@ -29,7 +29,9 @@ async def submit_tip(emulator: BotApiEmulator, user_id: int, language: str, text
     await user.send_text(text)
     question = await user.wait_for_message(lambda message: any(data == "cty:DE" for _l, data in _buttons(message)))
     await user.press_data(question.message_id, "cty:DE")
-    preview = await user.wait_for_message(lambda message: any(data == "tip:send" for _l, data in _buttons(message)))
+    preview = await user.wait_for_message(
+        lambda message: any(data.startswith("tip:send") for _l, data in _buttons(message))
+    )
     await user.press_data(preview.message_id, "tip:send")
     confirmation = await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
     match = REFERENCE.search(confirmation.plain_text)

@@ -1,0 +1,1 @@
+"""Chaos tests: SIGKILLed bot processes, several instances on one database, fuzzed webhooks (issue #5)."""
