@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -12,19 +11,8 @@ from sqlalchemy import func, select, update
 from emulator import BotApiEmulator
 from handlers.flood import FloodGuard
 from storage.models import Conversation, Reporter, Tip
+from tests.support.flows import opt_in, send_tip
 from tests.support.harness import RunningBot, make_settings, running_bot
-from tests.test_tip_flow import opt_in
-
-REFERENCE = re.compile(r"T-\d{6}")
-
-
-async def send_tip(user, text: str) -> None:  # type: ignore[no-untyped-def]
-    await user.send_text(text)
-    question = await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
-    await user.press_data(question.message_id, "cty:NL")
-    preview = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
-    await user.press_data(preview.message_id, "tip:send")
-    await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
 
 
 async def test_delete_my_data_unlinks_tips(bot: RunningBot, emulator: BotApiEmulator) -> None:

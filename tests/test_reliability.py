@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,20 +10,15 @@ from sqlalchemy import select, update
 
 from emulator import BotApiEmulator
 from storage.models import Conversation, Reporter, Tip
+from tests.support.flows import REFERENCE, opt_in, send_tip, to_preview
 from tests.support.harness import make_settings, running_bot
-from tests.test_tip_flow import opt_in
-
-REFERENCE = re.compile(r"T-\d{6}")
 
 
 async def test_lost_confirmation_is_sent_again(database_url: str, emulator: BotApiEmulator, tmp_path: Path) -> None:
     settings = make_settings(database_url, emulator, tmp_path / "media", confirmation_grace_seconds=1)
     async with running_bot(settings, catalog_dir=tmp_path / "catalog") as bot:
         user = await opt_in(emulator, 4001)
-        await user.send_text("Seen at a flea market in Gdańsk")
-        question = await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
-        await user.press_data(question.message_id, "cty:PL")
-        preview = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
+        preview = await to_preview(user, "Seen at a flea market in Gdańsk", "PL")
         # The tip commits, then Telegram fails the reply carrying its reference.
         emulator.fail_next("sendMessage", error_code=502, retry_after=None, description="Bad Gateway")
         await user.press_data(preview.message_id, "tip:send")
@@ -48,12 +42,7 @@ async def test_confirmed_tips_are_not_resent(database_url: str, emulator: BotApi
     settings = make_settings(database_url, emulator, tmp_path / "media", confirmation_grace_seconds=1)
     async with running_bot(settings, catalog_dir=tmp_path / "catalog") as bot:
         user = await opt_in(emulator, 4002)
-        await user.send_text("Sold in Lidl")
-        question = await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
-        await user.press_data(question.message_id, "cty:unknown")
-        preview = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
-        await user.press_data(preview.message_id, "tip:send")
-        await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
+        await send_tip(user, "Sold in Lidl", "unknown")
         for _ in range(50):  # the confirmation is recorded right after Telegram accepted it
             async with bot.services.database.session_factory() as session:
                 tip = await session.scalar(select(Tip))
@@ -74,12 +63,7 @@ async def test_retention_erases_idle_reporters_and_stale_drafts(
     settings = make_settings(database_url, emulator, tmp_path / "media")
     async with running_bot(settings, catalog_dir=tmp_path / "catalog") as bot:
         user = await opt_in(emulator, 4003)
-        await user.send_text("A tip that is sent")
-        question = await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
-        await user.press_data(question.message_id, "cty:DE")
-        preview = await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
-        await user.press_data(preview.message_id, "tip:send")
-        await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
+        await send_tip(user, "A tip that is sent")
         drafter = await opt_in(emulator, 4004)
         await drafter.send_text("an unsent draft")
         await drafter.wait_for_message(lambda message: "which country" in message.plain_text.lower())

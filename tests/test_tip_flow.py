@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from emulator import BotApiEmulator
 from storage.models import Reporter, Tip, parse_tip_reference
+from tests.support.flows import REFERENCE, opt_in
 from tests.support.harness import RunningBot, make_settings, running_bot
-
-REFERENCE = re.compile(r"T-\d{6}")
-
-
-async def opt_in(emulator: BotApiEmulator, user_id: int, payload: str | None = None):  # type: ignore[no-untyped-def]
-    user = emulator.user(user_id, first_name="Ana", language_code="en")
-    await user.send_command("start", payload)
-    welcome = await user.wait_for_message()
-    assert "privacy" in welcome.plain_text.lower()
-    assert all(message.kind != "photo" for message in user.messages), "no image before opt-in"
-    await user.press("I understand, show me the objects")
-    await user.wait_for_message(lambda message: message.kind == "photo")
-    return user
 
 
 async def test_deep_link_to_stored_tip(bot: RunningBot, emulator: BotApiEmulator) -> None:
