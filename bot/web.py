@@ -145,11 +145,8 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return _refuse(400, "not JSON")
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("update_id"), int)
-        or isinstance(data.get("update_id"), bool)
-    ):
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if type(update_id) is not int or not 0 <= update_id < 2**63:  # stored as a signed 64-bit integer
         return _refuse(400, "not an update")
     application = request.app[TELEGRAM]
     try:

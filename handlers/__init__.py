@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import browse, commands, errors, flood, language, media, privacy, start, tip
+from handlers import browse, commands, errors, flood, language, media, privacy, resume, start, tip
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
     """Compose every feature. Order matters only within a group: specific before general."""
     flood.register(application)
+    resume.register(application)
     start.register(application)
     browse.register(application)
     commands.register(application)

@@ -27,13 +27,13 @@ def _start_draft(turn: Turn, object_id: int) -> None:
     turn.conversation.draft = {"token": str(uuid.uuid4()), "object_id": object_id, "recognised": True}
 
 
-def _ask_country(turn: Turn, prefix: str | None = None) -> None:
+def ask_country(turn: Turn, prefix: str | None = None) -> None:
     turn.step = Step.COUNTRY
     question = turn.gettext("Which country do you think this object is from?")
     turn.say(f"{prefix}\n\n{question}" if prefix else question, keyboards.countries(turn))
 
 
-def _ask_details(turn: Turn) -> None:
+def ask_details(turn: Turn) -> None:
     _ = turn.gettext
     turn.step = Step.DETAILS
     text = _(
@@ -51,7 +51,7 @@ def _country_line(turn: Turn) -> str:
     return html.escape(turn.gettext("I don't know"))
 
 
-async def _show_preview(turn: Turn) -> None:
+async def show_preview(turn: Turn) -> None:
     _ = turn.gettext
     draft = turn.conversation.draft
     obj = await turn.uow.objects.get(int(draft["object_id"]))
@@ -72,9 +72,9 @@ async def _show_preview(turn: Turn) -> None:
 async def _after_country(turn: Turn) -> None:
     draft = turn.conversation.draft
     if draft.get("text") or draft.get("latitude") is not None:
-        await _show_preview(turn)
+        await show_preview(turn)
     else:
-        _ask_details(turn)
+        ask_details(turn)
 
 
 def _too_long(turn: Turn, text: str) -> bool:
@@ -107,7 +107,7 @@ async def on_tip_start(update: Update, context: TracebotContext, turn: Turn) -> 
         return
     turn.answer()
     _start_draft(turn, obj.id)
-    _ask_country(turn)
+    ask_country(turn)
 
 
 @in_turn
@@ -139,14 +139,14 @@ async def on_tip_action(update: Update, context: TracebotContext, turn: Turn) ->
     if action == callbacks.TIP_CANCEL:
         await cancel_draft(turn)
     elif action == callbacks.TIP_EDIT and turn.step is Step.PREVIEW:
-        _ask_details(turn)
+        ask_details(turn)
     elif action == callbacks.TIP_SKIP_DETAILS and turn.step is Step.DETAILS:
-        await _show_preview(turn)
+        await show_preview(turn)
     elif action.startswith(callbacks.TIP_SEND) and turn.step is Step.PREVIEW:
         revision = action.removeprefix(callbacks.TIP_SEND).lstrip(":")
         if revision and int(revision) != int(turn.conversation.draft.get("revision", 0)):
             # The reporter changed the tip after this preview: send only what they last saw.
-            await _show_preview(turn)
+            await show_preview(turn)
             return
         await _submit(turn)
 
@@ -234,7 +234,7 @@ async def on_text(update: Update, context: TracebotContext, turn: Turn) -> None:
             return
         _start_draft(turn, turn.conversation.object_id)
         await _take_details(turn, text=text)
-        _ask_country(turn, prefix=_("Thank you, I have noted that."))
+        ask_country(turn, prefix=_("Thank you, I have noted that."))
     elif step in (Step.COUNTRY, Step.COUNTRY_TYPED):
         code = normalize_country(text)
         if code is not None:
@@ -243,7 +243,7 @@ async def on_text(update: Update, context: TracebotContext, turn: Turn) -> None:
             await _after_country(turn)
         elif step is Step.COUNTRY and len(text.split()) > 3 and not turn.conversation.draft.get("text"):
             await _take_details(turn, text=text)
-            _ask_country(turn, prefix=_("Thank you, I have noted that."))
+            ask_country(turn, prefix=_("Thank you, I have noted that."))
         else:
             turn.say(
                 _(
@@ -254,7 +254,7 @@ async def on_text(update: Update, context: TracebotContext, turn: Turn) -> None:
             turn.step = Step.COUNTRY
     else:  # DETAILS or PREVIEW: the text is (a new version of) what they know.
         await _take_details(turn, text=text)
-        await _show_preview(turn)
+        await show_preview(turn)
 
 
 @in_turn
@@ -268,13 +268,13 @@ async def on_location(update: Update, context: TracebotContext, turn: Turn) -> N
     elif turn.step is Step.BROWSING and turn.conversation.object_id is not None:
         _start_draft(turn, turn.conversation.object_id)
         await _take_details(turn, location=location)
-        _ask_country(turn, prefix=turn.gettext("Thank you, I have noted the location."))
+        ask_country(turn, prefix=turn.gettext("Thank you, I have noted the location."))
     elif turn.step in (Step.DETAILS, Step.PREVIEW):
         await _take_details(turn, location=location)
-        await _show_preview(turn)
+        await show_preview(turn)
     else:
         await _take_details(turn, location=location)
-        _ask_country(turn, prefix=turn.gettext("Thank you, I have noted the location."))
+        ask_country(turn, prefix=turn.gettext("Thank you, I have noted the location."))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

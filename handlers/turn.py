@@ -39,6 +39,9 @@ class Step(enum.StrEnum):
 
 Outgoing = Callable[[], Awaitable[Any]]
 
+# bot_data key of the function that re-shows the current step for a redelivered update.
+RESUME_KEY = "tracebot.resume"
+
 
 @dataclass
 class Turn:
@@ -135,9 +138,7 @@ def in_turn(handler: TurnHandler) -> PtbCallback:
             return  # Tracebot only talks to people, one-to-one.
         services = context.services
         async with services.database.unit_of_work() as uow:
-            if not await uow.updates.claim(context.bot.id, update.update_id):
-                log.info("update %s already processed; ignoring the redelivery", update.update_id)
-                return
+            redelivered = not await uow.updates.claim(context.bot.id, update.update_id)
             language = services.catalogs.resolve(user.language_code, services.settings.default_language)
             reporter, conversation, created = await uow.reporters.open_chat(
                 user.id,
@@ -159,6 +160,12 @@ def in_turn(handler: TurnHandler) -> PtbCallback:
             if reporter.blocked:
                 turn.answer()
                 turn.say(turn.gettext("Sorry, this bot can no longer accept messages from you."))
+            elif redelivered:
+                log.info("update %s was already processed; showing the current step again", update.update_id)
+                turn.answer()
+                resume = context.application.bot_data.get(RESUME_KEY)
+                if resume is not None:
+                    await resume(turn)
             else:
                 await handler(update, context, turn)
             await turn.commit()

@@ -9,8 +9,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
+from bot.web import TELEGRAM
 from emulator import BotApiEmulator
+from storage.models import Conversation
 from tests.support.harness import WEBHOOK_SECRET, RunningBot, make_settings, running_bot
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -65,6 +68,8 @@ async def test_missing_or_wrong_secret_is_refused(webhook_bot: RunningBot, emula
         (b"not json", 400),
         (b"[1, 2, 3]", 400),
         (b'{"update_id": "x"}', 400),
+        (b'{"update_id": 18189478209752356864}', 400),
+        (b'{"update_id": -1}', 400),
         (b'{"update_id": 1, "message": {"chat": 5}}', 400),
         (b"{" * 100_000, 400),
         (b'{"update_id": 7, "pad": "' + b"x" * (1024 * 1024) + b'"}', 413),
@@ -76,9 +81,22 @@ async def test_bad_bodies_get_clear_status_codes(webhook_bot: RunningBot, body: 
 
 
 async def test_redelivered_update_is_processed_once(webhook_bot: RunningBot, emulator: BotApiEmulator) -> None:
+    """Processed once; a redelivery (Telegram got no answer: the reply may be lost) re-shows the step."""
     user = emulator.user(2003, first_name="Bo", language_code="en")
-    update = start_update(900, 2003)
+    text_update = start_update(900, 2003)
+    text_update["message"].update(text="I saw it in Riga", entities=[])
+    telegram = webhook_bot.app[TELEGRAM].bot
+    await telegram.set_webhook(f"{webhook_bot.url}/telegram/webhook", secret_token=WEBHOOK_SECRET)
+    await user.send_command("start")
+    welcome = await user.wait_for_message()
+    await user.press_data(welcome.message_id, "optin")
+    await user.wait_for_message(lambda message: message.kind == "photo")
     for _ in range(3):
-        assert await post(webhook_bot, update, {HEADER: WEBHOOK_SECRET}) == 200
-    await user.wait_for_message()
-    assert len(user.messages) == 1
+        assert await post(webhook_bot, text_update, {HEADER: WEBHOOK_SECRET}) == 200
+    questions = [await user.wait_for_message() for _ in range(3)]
+    assert all("which country" in question.plain_text.lower() for question in questions)
+    assert "I have noted that" in questions[0].plain_text
+    assert all("I have noted that" not in question.plain_text for question in questions[1:])
+    async with webhook_bot.services.database.session_factory() as session:
+        draft = await session.scalar(select(Conversation.draft))
+    assert draft is not None and draft["text"] == "I saw it in Riga" and draft["revision"] == 1

@@ -180,7 +180,7 @@ def plausible_message(draw: st.DrawFn) -> dict[str, Any]:
         "text": content,
     }
     if content.startswith("/"):
-        length = len(content.split(" ", 1)[0].encode("utf-16-le")) // 2
+        length = len(content.split(" ", 1)[0].encode("utf-16-le", "surrogatepass")) // 2
         result["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
     elif draw(st.booleans()):
         result["entities"] = draw(st.lists(entity, max_size=2))
