@@ -10,16 +10,16 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.concurrency import PerChatUpdateProcessor
-from bot.context import TracebotApplication, TracebotContext, attach_services
 from bot.ptb_request import AiohttpRequest
-from bot.services import Services
+from bot.services import BotServices
 from handlers import register_all
 from handlers.commands import COMMANDS
+from handlers.context import TracebotApplication, TracebotContext, attach_services
 
 log = logging.getLogger(__name__)
 
 
-def build_application(services: Services, *, polling: bool) -> TracebotApplication:
+def build_application(services: BotServices, *, polling: bool) -> TracebotApplication:
     """The bot, wired to its services; the caller owns initialize/start/stop/shutdown.
 
     With `polling` the application gets PTB's `Updater` (getUpdates); otherwise updates
@@ -50,7 +50,7 @@ def build_application(services: Services, *, polling: bool) -> TracebotApplicati
     return application
 
 
-async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any], services: BotServices) -> None:
     """Set the command menu in every language we speak (`setMyCommands(language_code=...)`)."""
     catalogs = services.catalogs
     for language in catalogs.languages:

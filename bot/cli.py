@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_translation import add_commands as add_translation_commands
     from review.cli import add_commands as add_dashboard_commands
 
-    add_dashboard_commands(commands)  # moderator accounts and API tokens
+    add_dashboard_commands(commands, lambda: load_storage_settings().database_url)  # accounts and API tokens
     add_translation_commands(commands)  # models install/list, worker
     return parser
 

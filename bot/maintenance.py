@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from telegram.error import Forbidden, TelegramError
 
-from bot.context import TracebotApplication
-from bot.services import Services
+from bot.services import BotServices
+from handlers.context import TracebotApplication
 from handlers.tip import confirmation_text
 from handlers.turn import Step
 from storage.privacy import InvalidToken
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 UPDATE_ID_RETENTION = timedelta(days=7)  # Telegram stops redelivering long before this
 
 
-async def resend_unconfirmed(application: TracebotApplication, services: Services) -> int:
+async def resend_unconfirmed(application: TracebotApplication, services: BotServices) -> int:
     """Tell reporters the reference of committed tips they may never have been told about.
 
     The claim is a short transaction; messages go out after it, so no database lock is held
@@ -51,7 +51,7 @@ async def resend_unconfirmed(application: TracebotApplication, services: Service
     return sent
 
 
-async def apply_retention(services: Services) -> None:
+async def apply_retention(services: BotServices) -> None:
     now = datetime.now(UTC)
     async with services.database.unit_of_work() as uow:
         report = await uow.retention.purge(
@@ -64,7 +64,7 @@ async def apply_retention(services: Services) -> None:
         log.info("retention: %d drafts dropped, %d idle reporters erased", report.drafts, report.reporters)
 
 
-async def run_maintenance(application: TracebotApplication, services: Services, interval: float = 5.0) -> None:
+async def run_maintenance(application: TracebotApplication, services: BotServices, interval: float = 5.0) -> None:
     """Forever: confirmations every `interval` seconds, retention every hour."""
     last_retention = 0.0
     loop = asyncio.get_running_loop()

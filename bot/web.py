@@ -20,13 +20,13 @@ from sqlalchemy import text
 from telegram import Update
 
 from bot.application import build_application, publish_commands
-from bot.context import TracebotApplication
 from bot.maintenance import run_maintenance
 from bot.metrics import WEBHOOK_REJECTED, WEBHOOK_UPDATES
-from bot.services import Services
+from bot.services import BotServices
 from bot.settings import Settings
 from bot.translation import build_translation_worker
-from review import DATABASE
+from handlers.context import Services, TracebotApplication
+from review.appkeys import DATABASE, MEDIA_ROOT
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_if_needed
 from storage.privacy import Privacy
@@ -40,7 +40,7 @@ MAX_UPDATE_BYTES = 1024 * 1024
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 SETTINGS = web.AppKey("settings", Settings)
-SERVICES = web.AppKey("services", Services)
+SERVICES = web.AppKey("services", BotServices)
 TELEGRAM = web.AppKey("telegram", TracebotApplication)  # type: ignore[arg-type]
 MODE = web.AppKey("mode", str)
 
@@ -55,7 +55,9 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             log.info("database schema upgraded to the latest revision")
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
         worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
-        app[SERVICES] = Services(settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker)
+        app[SERVICES] = Services(
+            settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker
+        )
         app[DATABASE] = database
         yield
     finally:
@@ -203,6 +205,7 @@ def create_web_app(
     """
     app = web.Application(client_max_size=MAX_UPDATE_BYTES, middlewares=[error_middleware])
     app[SETTINGS] = settings
+    app[MEDIA_ROOT] = settings.media_dir
     app[MODE] = mode
     app.cleanup_ctx.extend(before_bot or [])
     app.cleanup_ctx.append(services_context)

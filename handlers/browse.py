@@ -9,8 +9,8 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.context import TracebotContext
 from handlers import callbacks, keyboards
+from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.turn import Step, Turn, in_turn
 from storage.records import ObjectRecord

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import TracebotContext
 from handlers import callbacks
+from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.tip import DRAFTING, cancel_draft
 from handlers.turn import Step, Turn, in_turn

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
-from bot.context import TracebotContext
+from handlers.context import TracebotContext
 from translations.i18n import normalize_language
 
 log = logging.getLogger(__name__)

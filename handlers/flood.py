@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.context import TracebotContext
+from handlers.context import TracebotContext
 from handlers.groups import Group
 
 RATE_PER_SECOND = 1.0

@@ -7,7 +7,7 @@ from dataclasses import replace
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import TracebotContext
+from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.turn import Turn, in_turn
 from translations.i18n import native_name

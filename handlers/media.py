@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
-from bot.context import TracebotContext
+from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.turn import Turn, in_turn
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import TracebotContext
+from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.turn import Turn, in_turn
 

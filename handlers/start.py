@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import TracebotContext
 from handlers import browse, callbacks, keyboards
+from handlers.context import TracebotContext
 from handlers.deeplinks import parse_payload
 from handlers.groups import Group
 from handlers.turn import Step, Turn, in_turn

@@ -10,8 +10,8 @@ from babel.numbers import format_decimal
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import TracebotContext
 from handlers import browse, callbacks, keyboards
+from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.start import welcome_text
 from handlers.turn import Step, Turn, in_turn

@@ -18,7 +18,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
-from bot.context import TracebotContext
+from handlers.context import TracebotContext
 from storage.records import ConversationRecord, ReporterRecord
 from storage.uow import UnitOfWork
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from storage.uow import Database
+from review.appkeys import DATABASE, MEDIA_ROOT
 
 if TYPE_CHECKING:
     from review.config import DashboardConfig
 
-DATABASE = web.AppKey("database", Database)
+__all__ = ["DATABASE", "MEDIA_ROOT", "setup", "setup_with"]
 
 
 def setup(app: web.Application) -> None:
@@ -24,7 +24,7 @@ def setup_with(config: DashboardConfig | None = None) -> Callable[[web.Applicati
     """A `setup` with explicit settings, e.g. `DashboardConfig(cookie_secure=False)` for the local demo."""
 
     def mount(app: web.Application) -> None:
-        # Imported here: bot.web imports this package for DATABASE, and the dashboard imports bot.web.
+        # Imported when mounted: the dashboard's modules (templates, routes) load only when used.
         from review.app import mount_dashboard
         from review.config import DashboardConfig
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web import SETTINGS
 from review import admin_views, auth, catalog_views, export, queue, tip_views
 from review.api import build_api
+from review.appkeys import MEDIA_ROOT
 from review.config import DashboardConfig
 from review.context import CONFIG, OPTIONS, PASSWORDS, TEMPLATES, THROTTLE, FilterOptionsCache, Handler
 from review.render import build_templates, error_page
@@ -65,7 +65,7 @@ def _passwords(config: DashboardConfig) -> Passwords:
 
 
 def mount_dashboard(app: web.Application, config: DashboardConfig) -> None:
-    """Called from `review.setup`: the app already holds its settings; the database arrives at start-up."""
-    app.add_subapp("/review", build_dashboard(config, app[SETTINGS].media_dir))
+    """Called from `review.setup`: the app already holds MEDIA_ROOT; the DATABASE arrives at start-up."""
+    app.add_subapp("/review", build_dashboard(config, app[MEDIA_ROOT]))
     app.add_subapp("/api", build_api())
     app.on_response_prepare.append(add_security_headers)

@@ -17,13 +17,13 @@ T = TypeVar("T")
 CLI_ACTOR = "(command line)"
 
 
-async def _with_database(work: Callable[[Database], Awaitable[T]]) -> T:
-    from bot.settings import load_storage_settings
+async def _with_database(args: argparse.Namespace, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` on the database that `args.database_url()` names (given by the `tracebot` CLI)."""
     from storage.db import create_engine, create_session_factory
     from storage.migrate import upgrade_if_needed
     from storage.privacy import Privacy
 
-    url = load_storage_settings().database_url
+    url = args.database_url()
     engine = create_engine(url)
     try:
         await upgrade_if_needed(engine, url)
@@ -60,7 +60,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
             _audit(uow, "account.create", "moderator", account.id, username=account.username, role=account.role)
             await uow.commit()
 
-    asyncio.run(_with_database(work))
+    asyncio.run(_with_database(args, work))
     print(f"moderator {args.name} ({args.role}) created")
     return 0
 
@@ -78,7 +78,7 @@ def _cmd_reset_password(args: argparse.Namespace) -> int:
             _audit(uow, "account.password_reset", "moderator", account.id, username=account.username)
             await uow.commit()
 
-    asyncio.run(_with_database(work))
+    asyncio.run(_with_database(args, work))
     print(f"password of {args.name} reset; their sessions were ended")
     return 0
 
@@ -88,7 +88,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         async with database.unit_of_work() as uow:
             return await uow.moderators.all()
 
-    accounts = asyncio.run(_with_database(work))
+    accounts = asyncio.run(_with_database(args, work))
     now = utcnow()
     for account in accounts:
         state = "active" if account.active else "disabled"
@@ -111,7 +111,7 @@ def _cmd_token_create(args: argparse.Namespace) -> int:
             await uow.commit()
             return record.id
 
-    token_id = asyncio.run(_with_database(work))
+    token_id = asyncio.run(_with_database(args, work))
     print(f"API token {token_id} ({args.name}) created. It is shown only this once:\n{token}")
     return 0
 
@@ -121,7 +121,7 @@ def _cmd_token_list(args: argparse.Namespace) -> int:
         async with database.unit_of_work() as uow:
             return await uow.api_tokens.all()
 
-    for record in asyncio.run(_with_database(work)):
+    for record in asyncio.run(_with_database(args, work)):
         state = f"revoked {record.revoked_at:%Y-%m-%d}" if record.revoked_at else "active"
         used = f"{record.last_used_at:%Y-%m-%d %H:%M} UTC" if record.last_used_at else "never"
         print(f"{record.id:>4}  {record.name:<30} {state:<20} last used: {used}")
@@ -137,15 +137,16 @@ def _cmd_token_revoke(args: argparse.Namespace) -> int:
                 await uow.commit()
             return revoked
 
-    if not asyncio.run(_with_database(work)):
+    if not asyncio.run(_with_database(args, work)):
         raise ValueError(f"no active API token {args.id}")
     print(f"API token {args.id} revoked")
     return 0
 
 
-def add_commands(commands: Any) -> None:
-    """Register the subcommands on `tracebot`'s subparsers."""
+def add_commands(commands: Any, database_url: Callable[[], str]) -> None:
+    """Register the subcommands on `tracebot`'s subparsers; `database_url` reads the setting when run."""
     moderator = commands.add_parser("moderator", help="dashboard accounts")
+    moderator.set_defaults(database_url=database_url)
     moderator_commands = moderator.add_subparsers(dest="moderator_command", required=True)
     add = moderator_commands.add_parser("add", help="create an account (password prompted)")
     add.add_argument("name")
@@ -160,6 +161,7 @@ def add_commands(commands: Any) -> None:
     listing.set_defaults(handler=_cmd_list)
 
     token = commands.add_parser("api-token", help="read-only API tokens")
+    token.set_defaults(database_url=database_url)
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token (printed once)")
     create.add_argument("name")

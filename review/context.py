@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from review import DATABASE
+from review.appkeys import DATABASE
 from review.config import DashboardConfig
 from review.security import Passwords
 from review.throttle import LoginThrottle

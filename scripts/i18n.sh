@@ -5,6 +5,7 @@
 #   scripts/i18n.sh update         merge the template into every locale's .po (and extract first)
 #   scripts/i18n.sh init LANG...   create catalogs for new languages (headers from Babel's CLDR data)
 #   scripts/i18n.sh check          compile every catalog into a temporary directory; fail on errors
+#   scripts/i18n.sh headers        rewrite every catalog's Plural-Forms header from Babel's CLDR data
 #
 # PYBABEL overrides the pybabel command (default .venv/bin/pybabel).
 # See translations/README.md.
@@ -80,10 +81,38 @@ check() {
   return "$status"
 }
 
+# `pybabel update` keeps a catalog's Plural-Forms as it is, so a newer CLDR (through Babel) is
+# brought in on purpose here. tests/test_catalogs.py compares the formulas by meaning, so a header
+# only needs refreshing when CLDR's rules really change, not when Babel spells them differently.
+headers() {
+  local lang po
+  for lang in $(locales); do
+    po="$LOCALES/$lang/LC_MESSAGES/$DOMAIN.po"
+    "$(dirname "$PYBABEL")/python" - "$lang" "$po" <<'PY'
+import re
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+
+language, path = sys.argv[1], Path(sys.argv[2])
+text = path.read_text(encoding="utf-8")
+header = f'"Plural-Forms: {Catalog(locale=language).plural_forms}\\n"'
+new, count = re.subn(r'^"Plural-Forms: .*"$', lambda _: header, text, count=1, flags=re.MULTILINE)
+if count != 1:
+    sys.exit(f"{path}: no Plural-Forms header")
+if new != text:
+    path.write_text(new, encoding="utf-8")
+    print(f"{language}: Plural-Forms refreshed")
+PY
+  done
+}
+
 case "${1:-}" in
   extract) extract ;;
   update) extract; update ;;
   init) shift; [ $# -gt 0 ] || { echo "usage: $0 init LANG..." >&2; exit 2; }; extract; init "$@" ;;
   check) check ;;
-  *) echo "usage: $0 extract | update | init LANG... | check" >&2; exit 2 ;;
+  headers) headers ;;
+  *) echo "usage: $0 extract | update | init LANG... | check | headers" >&2; exit 2 ;;
 esac

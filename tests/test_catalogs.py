@@ -7,6 +7,7 @@ into a temporary file), so a new or changed string in `handlers/` or `bot/` fail
 
 from __future__ import annotations
 
+import gettext
 import io
 import os
 import re
@@ -16,9 +17,11 @@ import subprocess
 import sys
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -134,8 +137,57 @@ def test_catalog_header(language: str) -> None:
     catalog = _read(LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po")
     assert not catalog.fuzzy, f"{language}: the header is marked fuzzy"
     assert catalog.locale_identifier == language, "the Language header names another language"
-    assert catalog.plural_forms == Catalog(locale=language).plural_forms, "Plural-Forms differ from CLDR's"
     assert catalog.charset.lower() == "utf-8"
+
+
+def _plural_function(plural_forms: str) -> tuple[int, Callable[[float], int]]:
+    """`nplurals=N; plural=EXPR` as (N, a function of n), through the standard library's C parser."""
+    match = re.fullmatch(r"\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*(.+?)\s*;?\s*", plural_forms)
+    assert match, f"malformed Plural-Forms {plural_forms!r}"
+    return int(match.group(1)), gettext.c2py(match.group(2))
+
+
+def _plural_samples(language: str) -> list[float]:
+    """n = 0..10,000, larger round numbers, and fractions where CLDR's rules look at them.
+
+    A Plural-Forms formula is defined over gettext's `unsigned long n`: a fraction reaches it
+    truncated, so that is how fractions are compared (see `_as_gettext_n`).
+    """
+    samples: list[float] = list(range(10_001))
+    samples += [10**k * m for k in range(4, 10) for m in (1, 2, 5)]
+    rules = Locale.parse(language).plural_form.rules
+    if any(re.search(r"\b[vfetw]\b", rule) for rule in rules.values()):
+        samples += [0.5, 1.0, 1.5, 2.5, 3.7, 10.1, 21.3, 101.25]
+    return samples
+
+
+def _as_gettext_n(n: float) -> int:
+    return int(n)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_plural_forms_mean_what_cldr_says(language: str) -> None:
+    """The catalog's formula and CLDR's (through the locked Babel) pick the same form for every n.
+
+    Compared by meaning, not spelling: Babel releases write the same rule differently.
+    """
+    catalog = _read(LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po")
+    ours_count, ours = _plural_function(catalog.plural_forms)
+    cldr_count, cldr = _plural_function(Catalog(locale=language).plural_forms)
+    assert ours_count == cldr_count, f"{language}: nplurals={ours_count}, CLDR: {cldr_count} (i18n.sh headers)"
+    differ = [n for n in _plural_samples(language) if ours(_as_gettext_n(n)) != cldr(_as_gettext_n(n))]
+    assert not differ, f"{language}: another plural form than CLDR's for n in {differ[:10]} (scripts/i18n.sh headers)"
+
+
+def test_plural_comparison_tells_meaning_from_spelling() -> None:
+    """The comparison itself: a respelling passes, a real change of rule is caught."""
+    old_polish = "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
+    new_polish = "nplurals=3; plural=n == 1 ? 0 : n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14) ? 1 : 2;"
+    (_, old), (_, new) = _plural_function(old_polish), _plural_function(new_polish)
+    assert all(old(n) == new(n) for n in range(10_001))
+    _, germanic = _plural_function("nplurals=2; plural=(n != 1);")
+    _, french = _plural_function("nplurals=2; plural=(n > 1);")
+    assert [n for n in range(10_001) if germanic(n) != french(n)] == [0]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -107,7 +107,7 @@ def _install(files: Iterable[Path], emit: Callable[..., None]) -> None:
 def _download(codes: list[str], target: str, emit: Callable[..., None]) -> None:
     from argostranslate import package, settings
 
-    from translations.models import inspect_package_file, list_installed
+    from translations.packages import inspect_package_file, list_installed
 
     emit("index", message=settings.remote_package_index)
     package.update_package_index()  # logs and returns on failure, so check the result

@@ -6,12 +6,8 @@ Pure functions over `InstalledModel`s: no file access, no argostranslate import.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from packaging.version import InvalidVersion, Version
-
-if TYPE_CHECKING:
-    from translations.models import InstalledModel
+from translations.packages import InstalledModel, version_key
 
 MAX_HOPS = 2  # direct, or one pivot language (argostranslate pivots the same way)
 
@@ -64,10 +60,3 @@ def find_route(
         frontier = extended
     return None
 
-
-def version_key(version: str) -> tuple[bool, Version]:
-    """Sort key for package versions; unparseable ones rank below all real ones."""
-    try:
-        return True, Version(version)
-    except InvalidVersion:
-        return False, Version("0")

@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 import review
 from bot.settings import Settings, load_settings
-from bot.web import SETTINGS, error_middleware
+from bot.web import error_middleware
 from review.config import DashboardConfig
 from review.security import Passwords
 from storage.db import create_engine, create_session_factory
@@ -51,7 +51,7 @@ def make_settings(database_url: str, media_dir: Path) -> Settings:
 def dashboard_app(settings: Settings, config: DashboardConfig) -> web.Application:
     """The web app with only the database and the dashboard: no bot, so tests start fast."""
     app = web.Application(middlewares=[error_middleware])
-    app[SETTINGS] = settings
+    app[review.MEDIA_ROOT] = settings.media_dir
 
     async def database_context(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)

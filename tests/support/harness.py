@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.catalog import import_catalog
 from bot.demo_catalog import write_demo_catalog
-from bot.services import Services
+from bot.services import BotServices
 from bot.settings import Settings, load_settings
 from bot.web import SERVICES, Mode, create_web_app
 from emulator import BotApiEmulator
@@ -44,7 +44,7 @@ class RunningBot:
     url: str
 
     @property
-    def services(self) -> Services:
+    def services(self) -> BotServices:
         return self.app[SERVICES]
 
 
