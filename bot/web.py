@@ -30,6 +30,7 @@ from review.appkeys import DATABASE, MEDIA_ROOT
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_if_needed
 from storage.privacy import Privacy
+from storage.search_index import reindex_search
 from storage.uow import Database
 from translations.i18n import Catalogs
 
@@ -54,6 +55,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         if await upgrade_if_needed(engine, settings.database_url):
             log.info("database schema upgraded to the latest revision")
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
+        await reindex_search(database)  # after a change of the masking rules; a no-op otherwise
         worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
         app[SERVICES] = Services(
             settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker
