@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.settings import load_settings
-from bot.web import SETTINGS, services_context
+from bot.web import SEARCH_REINDEX, SETTINGS, search_index_context, services_context
 from storage.db import create_engine, create_session_factory
 from storage.migrate import downgrade, upgrade
 from storage.models import Tip, TranslationStatus
@@ -131,8 +131,14 @@ async def test_start_up_masks_stale_copies(database: Database, database_url: str
         telegram_bot_token="123456:SEARCH-test-token", database_url=database_url, secret_key="s" * 40,
         media_dir=tmp_path / "media", webhook_url=None, translation_worker="off",
     )  # fmt: skip
-    async for _ in services_context(app):
-        break
+    contexts = [services_context(app), search_index_context(app)]
+    for context in contexts:
+        await anext(context)
+    try:
+        assert await app[SEARCH_REINDEX] == 1
+    finally:
+        for context in reversed(contexts):
+            await anext(context, None)
     assert await stored(database, tip_id) == (search_text(TEXT, ENGLISH), MASK_VERSION)
 
 
