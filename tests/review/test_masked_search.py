@@ -199,6 +199,7 @@ async def test_a_moderator_finds_no_piece_of_hidden_contacts_on_any_read_path(
     assert {event.actor for event in searches} == {"bob", f"api-token {await _token_id(database)}"}
     async with database.session_factory() as session:
         trail = json.dumps([[e.target_id, e.details] for e in await session.scalars(select(AuditEvent))])
+    trail = re.sub(r"\b[0-9a-f]{64}\b", "<digest>", trail)  # a digest may hold "4567" by chance
     for query in ("curtain", "kowal", "example.org", "1234567", "4567"):
         assert query not in trail, f"{query!r} stored in clear in the audit trail"
 
