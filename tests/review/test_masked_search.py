@@ -40,7 +40,8 @@ ORIGINAL = f"Diese Gardine hängt im Laden am Marktplatz. Anrufen unter {PHONE} 
 ENGLISH = f"This curtain hangs in the shop on the market square. Ring {PHONE} or write to {EMAIL}"
 DIGITS = re.sub(r"\D", "", PHONE)
 DIGIT_RUNS = sorted({DIGITS[i : i + 3] for i in range(len(DIGITS) - 2)})  # "491", "917", "170", ...
-EMAIL_PIECES = ("jan.", "kowal", "kowalski", "example", "example.org", "@example")
+# Pieces of the address (short ones as words: "ski" is in "Skip to content"; SVG carries "w3.org").
+EMAIL_PIECES = [re.compile(p) for p in (r"\bjan\b", r"kowal", r"alski", r"example", r"(?<!w3)\.org\b", r"@ex", r"n\.k")]
 # Searches an attacker would try: every digit run, growing prefixes, pieces of the address.
 ATTACK_QUERIES = [
     *DIGIT_RUNS,
@@ -117,7 +118,7 @@ def assert_hidden(body: str, content_type: str, where: str) -> None:
     for run in DIGIT_RUNS:
         assert run not in text, f"{where}: digits {run!r} of the hidden phone number"
     for piece in EMAIL_PIECES:
-        assert piece not in lowered, f"{where}: {piece!r} of the hidden e-mail address"
+        assert not piece.search(lowered), f"{where}: {piece.pattern!r} of the hidden e-mail address"
 
 
 async def get(client: TestClient[Any, Any], path: str, **kwargs: Any) -> tuple[str, str]:
