@@ -54,12 +54,31 @@ def _cmd_db(args: argparse.Namespace) -> int:
 
     url = _storage_settings().database_url
     ensure_sqlite_directory(url)
+    if args.db_command == "reindex-search":
+        print(f"masked the search copy of {asyncio.run(_reindex_search(url))} tips again")
+        return 0
     if args.db_command == "upgrade":
         migrate.upgrade(url, args.revision)
     elif args.db_command == "downgrade":
         migrate.downgrade(url, args.revision)
     print(f"database at revision {asyncio.run(_current(url)) or 'base'} (head: {migrate.head_revision()})")
     return 0
+
+
+async def _reindex_search(url: str) -> int:
+    from storage.db import create_engine, create_session_factory
+    from storage.migrate import upgrade_if_needed
+    from storage.privacy import Privacy
+    from storage.search_index import reindex_search
+    from storage.uow import Database
+
+    engine = create_engine(url)
+    try:
+        await upgrade_if_needed(engine, url)
+        # Masking reads only tip text: no reporter data, so no real key is needed.
+        return await reindex_search(Database(create_session_factory(engine), Privacy(secrets.token_hex(32))))
+    finally:
+        await engine.dispose()
 
 
 async def _current(url: str) -> str | None:
@@ -136,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade = db_commands.add_parser("downgrade", help="migrate down to REVISION (e.g. base)")
     downgrade.add_argument("revision")
     db_commands.add_parser("current", help="show the schema revision")
+    db_commands.add_parser(
+        "reindex-search", help="mask the searchable copy of tips again after the masking rules changed"
+    )
     db.set_defaults(handler=_cmd_db)
 
     objects = commands.add_parser("objects", help="object catalog")

@@ -30,6 +30,7 @@ from review.appkeys import DATABASE, MEDIA_ROOT
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_if_needed
 from storage.privacy import Privacy
+from storage.search_index import reindex_search
 from storage.uow import Database
 from translations.i18n import Catalogs
 
@@ -43,6 +44,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", BotServices)
 TELEGRAM = web.AppKey("telegram", TracebotApplication)  # type: ignore[arg-type]
 MODE = web.AppKey("mode", str)
+SEARCH_REINDEX = web.AppKey("search_reindex", asyncio.Task[int])
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
@@ -62,6 +64,30 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await engine.dispose()
+
+
+async def search_index_context(app: web.Application) -> AsyncIterator[None]:
+    """Mask tips again in the background after the masking rules changed (a no-op otherwise).
+
+    In the background so start-up stays quick at a million tips; search skips tips masked by older
+    rules until they are done, so nothing hidden can be found meanwhile.
+    """
+
+    async def reindex() -> int:
+        try:
+            return await reindex_search(app[SERVICES].database)
+        except Exception:
+            log.exception("masking tips again failed; until `tracebot db reindex-search` runs, search skips them")
+            return 0
+
+    task = asyncio.create_task(reindex(), name="search-reindex")
+    app[SEARCH_REINDEX] = task
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def translation_context(app: web.Application) -> AsyncIterator[None]:
@@ -210,6 +236,7 @@ def create_web_app(
     app.cleanup_ctx.extend(before_bot or [])
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.extend(after_services or [])
+    app.cleanup_ctx.append(search_index_context)
     app.cleanup_ctx.append(translation_context)
     app.cleanup_ctx.append(telegram_context)
     app.router.add_get("/healthz", healthz)

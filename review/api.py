@@ -8,12 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
-from review.context import Handler, unit_of_work
+from review.context import Handler, database, unit_of_work
 from review.export import tip_row
 from review.filters import FilterError, parse_cursor, parse_filters, parse_id
+from review.search_audit import Where, audit_search
 from review.security import token_hash
 from storage.models import utcnow
 from storage.repositories.audit import ApiTokenRecord
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,14 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         return _error(exc.status, exc.reason)
 
 
+async def _audit_search(request: web.Request, uow: UnitOfWork, where: Where, text: str) -> None:
+    """Searches through the API are audited like the dashboard's, under the token's id."""
+    if text:
+        actor = f"api-token {request[_API_CLIENT].id}"
+        await audit_search(uow, database(request).privacy, actor=actor, moderator_id=None, where=where, text=text)
+        await uow.commit()
+
+
 async def tips(request: web.Request) -> web.StreamResponse:
     filters, cursor = parse_filters(request.query), parse_cursor(request.query)
     limit = parse_id(request.query.get("limit"), "limit") or 50
@@ -68,6 +78,7 @@ async def tips(request: web.Request) -> web.StreamResponse:
         rows = await uow.review.page(
             filters.to_query(), before_id=cursor.before, after_id=cursor.after, limit=limit + 1
         )
+        await _audit_search(request, uow, "api", filters.q)
     if cursor.after is not None:
         page, more = (rows[1:], True) if len(rows) > limit else (rows, False)
         body: dict[str, Any] = {
@@ -114,6 +125,7 @@ async def stats(request: web.Request) -> web.StreamResponse:
         for dimension in ("status", "language", "country", "object", "campaign"):
             tallies = await uow.review_stats.grouped(dimension, query, limit=1000)
             body[f"by_{dimension}"] = {(t.label or t.key or "unknown"): t.count for t in tallies}
+        await _audit_search(request, uow, "api_stats", filters.q)
     return web.json_response(body)
 
 

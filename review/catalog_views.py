@@ -14,6 +14,7 @@ from review.context import MEDIA_DIR, OPTIONS, admin_only, current_moderator, un
 from review.filters import FilterError, TipFilters, parse_filters, parse_id, start_of
 from review.queue import record
 from review.render import STATUS_LABELS, error_page, render, see_other, with_notice
+from review.search_audit import audit_moderator_search
 from review.words import top_words
 from storage.models import ObjectStatus
 from storage.repositories.review import TipQuery
@@ -144,6 +145,9 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
             dimension: await uow.review_stats.grouped(dimension, query, limit=20)
             for dimension in ("status", "language", "country", "object", "campaign")
         }
+        if filters.q:
+            await audit_moderator_search(request, uow, "stats", filters.q)
+            await uow.commit()
     groups["status"] = [Tally(t.key, STATUS_LABELS.get(t.key, t.key), t.count) for t in groups["status"]]
     groups["country"] = [Tally(t.key, _country(t.key), t.count) for t in groups["country"]]
     groups["language"] = [Tally(t.key, t.key or "undetected", t.count) for t in groups["language"]]

@@ -17,6 +17,7 @@ from review.filters import FilterError, parse_filters
 from review.pii import mask_contacts
 from review.queue import record
 from review.render import error_page
+from review.search_audit import audit_moderator_search
 from review.security import neutralise_cell
 from storage.repositories.review import ReviewTip, TipQuery
 from storage.uow import Database
@@ -91,7 +92,10 @@ async def export(request: web.Request) -> web.StreamResponse:
     query = filters.to_query(me.id)
     database = context.database(request)
     async with unit_of_work(request) as uow:
-        record(uow, me, "export", "tips", None, format=kind, filters=filters.params())
+        search = await audit_moderator_search(request, uow, "export", filters.q)
+        # The search text stays out of the trail (it may be a phone number): only its digest.
+        searched = {"search": search} if search else {}
+        record(uow, me, "export", "tips", None, format=kind, filters=filters.params(q=""), **searched)
         await uow.commit()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     response = web.StreamResponse(

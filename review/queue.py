@@ -10,6 +10,7 @@ from aiohttp import web
 from review.context import OPTIONS, config, current_moderator, unit_of_work
 from review.filters import FilterError, TipFilters, parse_cursor, parse_filters
 from review.render import error_page, render, see_other, with_notice
+from review.search_audit import audit_moderator_search
 from review.security import DEFAULT_LANDING, safe_next
 from storage.models import TipStatus
 from storage.repositories.moderators import ModeratorRecord
@@ -62,6 +63,9 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     async with unit_of_work(request) as uow:
         page = await load_page(uow, filters, me, cursor.before, cursor.after, config(request).page_size)
         counts = await uow.review.status_counts(filters.to_query(me.id))
+        if filters.q:
+            await audit_moderator_search(request, uow, "queue", filters.q)
+            await uow.commit()
     options = await request.config_dict[OPTIONS].get(request)
     return render(
         request,

@@ -1,10 +1,12 @@
-"""The words moderators see most in English translations of an object's tips."""
+"""The words moderators see most in English translations of an object's tips (contact details cut out)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from collections.abc import Iterable
+
+from storage.pii import remove_contacts
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
@@ -23,12 +25,16 @@ STOPWORDS = frozenset(
 
 
 def top_words(texts: Iterable[str], count: int = 25, min_length: int = 3) -> list[tuple[str, int]]:
-    """The `count` commonest words (lower-cased, stopwords and short words dropped), with counts."""
+    """The `count` commonest words (lower-cased, stopwords and short words dropped), with counts.
+
+    Contact details are cut out before counting, as they are masked everywhere else: no piece of a
+    hidden e-mail address (a name, a domain) can show up here or in the search it links to.
+    """
     counter: Counter[str] = Counter()
     for text in texts:
         counter.update(
             word
-            for word in (match.group().lower().replace("’", "'") for match in _WORD.finditer(text))
+            for word in (match.group().lower().replace("’", "'") for match in _WORD.finditer(remove_contacts(text)))
             if len(word) >= min_length and word not in STOPWORDS
         )
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:count]

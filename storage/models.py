@@ -175,6 +175,10 @@ class Tip(Base):
         Index("ix_tips_assigned_to_id_id", "assigned_to_id", "id"),
         Index("ix_tips_duplicate_of_id", "duplicate_of_id"),
         Index("ix_tips_unconfirmed", "confirmed_at", "id"),
+        # Rows masked by older rules, to mask again (migration 0006). On PostgreSQL `search_text` also
+        # has a pg_trgm GIN index when the extension could be created; it is not declared here because
+        # it may be missing (see the migration), and SQLite searches it with a plain LIKE scan.
+        Index("ix_tips_search_mask_version", "search_mask_version"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -206,6 +210,10 @@ class Tip(Base):
     translation_claimed_at: Mapped[datetime | None] = mapped_column()
     translation_error: Mapped[str | None] = mapped_column(Text)
     translated_at: Mapped[datetime | None] = mapped_column()
+    # What search matches: contacts masked, normalised (`storage.pii.search_text`), written with the
+    # text; `search_mask_version` is the `MASK_VERSION` it was masked with (NULL: not yet masked).
+    search_text: Mapped[str | None] = mapped_column(Text)
+    search_mask_version: Mapped[int | None] = mapped_column(Integer)
     # Set once the reporter has been sent the reference; a sweeper re-sends if a crash came between.
     confirmed_at: Mapped[datetime | None] = mapped_column()
 

@@ -23,11 +23,20 @@ class Privacy:
     def __init__(self, secret_key: str) -> None:
         secret = secret_key.encode()
         self._pseudonym_key = _derive(secret, b"reporter-pseudonym")
+        self._search_key = _derive(secret, b"search-audit")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"chat-id-encryption")))
 
     def pseudonym(self, telegram_user_id: int) -> str:
         """Keyed HMAC of the Telegram user id: stable per user, irreversible without the key."""
         return hmac.new(self._pseudonym_key, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
+
+    def search_digest(self, normalised_query: str) -> str:
+        """Keyed HMAC of a normalised search query, for the audit trail.
+
+        The same query gives the same digest; without the key nobody can test guesses (a query may
+        be a phone number, which a plain hash of so few digits would give away).
+        """
+        return hmac.new(self._search_key, normalised_query.encode(), hashlib.sha256).hexdigest()
 
     def encrypt_chat_id(self, chat_id: int) -> str:
         return self._fernet.encrypt(str(chat_id).encode()).decode()

@@ -20,6 +20,7 @@ from storage.repositories.moderators import ModeratorRepository, WebSessionRepos
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.review import ReporterModeration, ReviewRepository
 from storage.repositories.review_stats import ReviewStatsRepository
+from storage.repositories.search import TipSearchRepository
 from storage.repositories.tips import TipConfirmations
 from storage.repositories.translation_jobs import TranslationJobRepository
 
@@ -43,6 +44,7 @@ class UnitOfWork:
     review: ReviewRepository
     reporter_moderation: ReporterModeration
     review_stats: ReviewStatsRepository
+    tip_search: TipSearchRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], privacy: Privacy) -> None:
         self._session_factory = session_factory
@@ -73,6 +75,7 @@ class UnitOfWork:
         self.review = ReviewRepository(session)
         self.reporter_moderation = ReporterModeration(session)
         self.review_stats = ReviewStatsRepository(session)
+        self.tip_search = TipSearchRepository(session)
         return self
 
     async def __aexit__(

@@ -70,6 +70,20 @@ class AuditRepository:
             event.at = at
         self._session.add(event)
 
+    async def recorded_since(self, *, action: str, actor: str, target_id: str, since: datetime) -> bool:
+        """Whether `actor` already has an `action` event on `target_id` at or after `since`."""
+        found = await self._session.scalar(
+            select(AuditEvent.id)
+            .where(
+                AuditEvent.action == action,
+                AuditEvent.at >= since,
+                AuditEvent.actor == actor[:64],
+                AuditEvent.target_id == target_id[:64],
+            )
+            .limit(1)
+        )
+        return found is not None
+
     async def page(self, query: AuditQuery, *, before_id: int | None = None, limit: int = 100) -> list[AuditRecord]:
         """Newest first, keyset-paginated by id."""
         statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Campaign, Moderator, Reporter, Tip, TipNote, TipStatus, TracedObject, format_tip_reference
+from storage.repositories.search import search_condition
 
 MAX_DUPLICATE_CHAIN = 50
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
@@ -27,7 +28,7 @@ class TipQuery:
     campaign_id: int | None = None
     created_from: datetime | None = None  # inclusive
     created_before: datetime | None = None  # exclusive
-    text: str | None = None
+    text: str | None = None  # matched against the masked search copy only
     assigned_to_id: int | None = None
     unassigned: bool = False
 
@@ -91,11 +92,6 @@ class NoteRecord:
     created_at: datetime
 
 
-def escape_like(text: str) -> str:
-    """Make user text literal inside a LIKE pattern (escape character: backslash)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _review_query() -> Select[Tip, str, str | None, str | None, str | None]:
     return (
         select(Tip, TracedObject.reference, Campaign.code, Reporter.alias, Moderator.username)
@@ -123,10 +119,10 @@ def apply_filters(statement: AnySelect, query: TipQuery) -> AnySelect:
     if query.created_before is not None:
         statement = statement.where(Tip.created_at < query.created_before)
     if query.text:
-        pattern = f"%{escape_like(query.text)}%"
-        statement = statement.where(
-            or_(Tip.text_original.ilike(pattern, escape="\\"), Tip.text_english.ilike(pattern, escape="\\"))
-        )
+        # Only the masked copy is searched, for everyone: a hidden contact can never be matched.
+        condition = search_condition(query.text)
+        if condition is not None:
+            statement = statement.where(condition)
     if query.assigned_to_id is not None:
         statement = statement.where(Tip.assigned_to_id == query.assigned_to_id)
     elif query.unassigned:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Reporter, Tip, TranslationStatus, utcnow
 from storage.repositories.review import ReviewRepository, ReviewTip
+from storage.repositories.search import search_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class TipRepository:
             translation_status=TranslationStatus.PENDING
             if draft.text_original.strip()
             else TranslationStatus.NOT_NEEDED,
+            **search_values(draft.text_original, None),
         )
         self._session.add(tip)
         await self._session.flush()

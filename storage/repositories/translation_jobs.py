@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Tip, TranslationStatus
+from storage.repositories.search import search_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,9 @@ class TranslationJobRepository:
             values.update(language=result.language, language_confidence=result.confidence, language_rule=result.rule)
         if result.status is TranslationStatus.DONE:
             values.update(text_english=result.text_english, translated_at=now, translation_error=None)
+            # The translation becomes searchable masked, like the original (never in clear).
+            original = await self._session.scalar(select(Tip.text_original).where(Tip.id == result.tip_id))
+            values.update(search_values(original, result.text_english))
         await self._session.execute(update(Tip).where(Tip.id == result.tip_id).values(**values))
 
     async def retry_later(self, tip_id: int, attempts: int, at: datetime, error: str, *, give_up: bool) -> None:

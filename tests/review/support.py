@@ -21,9 +21,10 @@ from bot.web import error_middleware
 from review.config import DashboardConfig
 from review.security import Passwords
 from storage.db import create_engine, create_session_factory
-from storage.models import ModeratorRole, Tip
+from storage.models import ModeratorRole, Tip, TranslationStatus
 from storage.privacy import Privacy
 from storage.repositories import TipDraft
+from storage.repositories.translation_jobs import TranslationResult
 from storage.uow import Database
 
 SECRET_KEY = "review-test-secret-key-0123456789abcdef"
@@ -139,16 +140,15 @@ async def seed(database: Database, media_dir: Path) -> Seeded:
                     ui_language="en",
                 )
             )
-            await uow.session.execute(
-                update(Tip)
-                .where(Tip.id == tip_id)
-                .values(
-                    language=spec["language"],
-                    language_confidence=0.93,
-                    text_english=spec["english"],
-                    translation_status="done" if spec["english"] else "pending",
+            if spec["english"]:  # saved as the translation worker saves it (which masks the search copy)
+                result = TranslationResult(
+                    tip_id, TranslationStatus.DONE, spec["language"], 0.93, "test", text_english=spec["english"]
                 )
-            )
+                await uow.translation_jobs.complete(result, datetime.now(UTC))
+            else:
+                await uow.session.execute(
+                    update(Tip).where(Tip.id == tip_id).values(language=spec["language"], language_confidence=0.93)
+                )
             tips.append(tip_id)
         await uow.commit()
     return Seeded(objects, campaign.id, tips, admin.id, moderator.id)

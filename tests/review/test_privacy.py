@@ -30,6 +30,7 @@ async def _with_contacts(database: Database, seeded: Seeded) -> int:
         await uow.session.execute(
             update(Tip).where(Tip.id == tip_id).values(text_original=CONTACTS, text_english=CONTACTS)
         )
+        await uow.tip_search.refresh([tip_id])  # written behind the repositories' back
         await uow.commit()
     return tip_id
 
