@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -24,10 +25,15 @@ class Privacy:
         secret = secret_key.encode()
         self._pseudonym_key = _derive(secret, b"reporter-pseudonym")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"chat-id-encryption")))
+        self._login_key = _derive(secret, b"login-throttle")
 
     def pseudonym(self, telegram_user_id: int) -> str:
         """Keyed HMAC of the Telegram user id: stable per user, irreversible without the key."""
         return hmac.new(self._pseudonym_key, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
+
+    def login_key(self, *parts: str) -> str:
+        """Keyed HMAC naming a sign-in throttle counter (account, address, browser) without storing them."""
+        return hmac.new(self._login_key, json.dumps(parts).encode(), hashlib.sha256).hexdigest()
 
     def encrypt_chat_id(self, chat_id: int) -> str:
         return self._fernet.encrypt(str(chat_id).encode()).decode()
