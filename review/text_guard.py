@@ -12,6 +12,7 @@ from aiohttp import web
 from review.context import Handler
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REASON = "Text with a character that cannot be stored (such as U+0000)"
 
 
@@ -28,7 +29,7 @@ async def refuse_unstorable_text(request: web.Request, handler: Handler) -> web.
     """On the dashboard and the API; their error middlewares turn the 400 into a page or JSON."""
     if not storable(request.path) or not _all_storable(request.query.items()):
         raise web.HTTPBadRequest(reason=REASON)
-    if request.method == "POST":
+    if request.method in BODY_METHODS:
         try:
             # aiohttp keeps the parsed form, so handlers reading it later get the same one.
             form = await request.post()

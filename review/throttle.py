@@ -11,12 +11,13 @@ every attempt is counted against:
 * two **ceilings**, only for browsers that have not signed in to the account: all such clients of
   one account (a distributed guess), and all accounts from one address (password spraying). Their
   wait is bounded by `ceiling_max_delay_seconds`, and a browser that signed in skips them, so the
-  most a stranger can do is slow a moderator's first sign-in on a new browser by that bound per try.
+  most a stranger can do is make a moderator on a new browser wait, at most that long per try.
 
 An attempt is *reserved* before the password is checked: one transaction locks the counters (row
-locks on PostgreSQL, a serialised writer on SQLite), refuses if any still makes it wait, and
-otherwise counts a failure at once. Concurrent attempts therefore see each other, and no more than
-the free failures are ever checked; a success gives the failure back.
+locks taken in key order on PostgreSQL, a serialised writer on SQLite), refuses if any still makes
+it wait, and otherwise counts a failure at once. Concurrent attempts therefore see each other, and
+no more than the free failures are ever checked. A success clears its own counter and gives its
+failure back to the ceilings. Counters are forgotten a day after their last failure.
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ class Attempt:
     own: str
     ceilings: tuple[str, ...]
     browser: str | None  # the counter of the browser cookie presented, trusted or not
-    trusted: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,23 +86,35 @@ class LoginThrottle:
     ) -> Reservation:
         """Count this attempt as a failure before its password is checked, or refuse it; commits."""
         now, address = clock(), throttle_address(address)
-        browser = privacy.login_key("browser", username, browser_token) if browser_token else None
-        states: dict[str, ThrottleState] = {}
-        if browser is not None:  # always locked first, alone: see `LoginThrottleRepository.lock`
-            states = await uow.login_throttle.lock([browser])
-        if browser is not None and browser in states and states[browser].trusted(now):
-            attempt = Attempt(own=browser, ceilings=(), browser=browser, trusted=True)
-        else:
-            attempt = Attempt(
-                own=privacy.login_key("account+address", username, address),
-                ceilings=(privacy.login_key("account", username), privacy.login_key("address", address)),
-                browser=browser,
-                trusted=False,
-            )
-            states = await uow.login_throttle.lock([attempt.own, *attempt.ceilings], create_at=now)
+        if browser_token is not None:
+            browser = privacy.login_key("browser", username, browser_token)
+            state = (await uow.login_throttle.lock([browser])).get(browser)
+            if state is not None and state.trusted(now):
+                attempt = Attempt(own=browser, ceilings=(), browser=browser)
+                return await self._decide(uow, attempt, {browser: state}, now)
+            await uow.rollback()  # an unknown browser token: counted like no token at all
+        attempt = Attempt(
+            own=privacy.login_key("account+address", username, address),
+            ceilings=(privacy.login_key("account", username), privacy.login_key("address", address)),
+            browser=privacy.login_key("browser", username, browser_token) if browser_token else None,
+        )
+        keys = [attempt.own, *attempt.ceilings]
+        for _ in range(3):  # a purge may remove a counter between its creation and its lock
+            await uow.login_throttle.create_missing(keys, now=now, expires_at=now + FORGET_AFTER)
+            await uow.commit()
+            states = await uow.login_throttle.lock(keys)
+            if len(states) == len(keys):
+                return await self._decide(uow, attempt, states, now)
+            await uow.rollback()
+        raise RuntimeError("sign-in counters keep disappearing")
+
+    async def _decide(
+        self, uow: UnitOfWork, attempt: Attempt, states: dict[str, ThrottleState], now: datetime
+    ) -> Reservation:
         gates = [(states[attempt.own], self.own)] + [(states[key], self.ceiling) for key in attempt.ceilings]
         waits = [(state.next_attempt_at - now).total_seconds() for state, _ in gates if state.live(now)]
         if max(waits, default=0.0) > 0:
+            await uow.rollback()
             return Reservation(attempt, allowed=False, wait=max(waits))
         imposed = 0.0
         for state, backoff in gates:

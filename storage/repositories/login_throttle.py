@@ -35,32 +35,22 @@ class LoginThrottleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def lock(self, keys: Iterable[str], *, create_at: datetime | None = None) -> dict[str, ThrottleState]:
-        """The counters, locked until the transaction ends (`SELECT ... FOR UPDATE` on PostgreSQL;
-        SQLite transactions here begin IMMEDIATE, so they are serialised anyway).
+    async def create_missing(self, keys: Iterable[str], *, now: datetime, expires_at: datetime) -> None:
+        """Create absent counters, empty. Commit before locking them: on PostgreSQL a row this transaction
+        inserted counts as locked by it from the insert on, outside `lock`'s order, and could deadlock."""
+        empty = [
+            {"key": key, "failures": 0, "next_attempt_at": now, "expires_at": expires_at} for key in sorted(set(keys))
+        ]
+        if empty:
+            await self._session.execute(self._insert().values(empty).on_conflict_do_nothing())
 
-        With `create_at`, missing counters are created first (empty, expiring then) so that they can be
-        locked too. Rows are created and locked in key order, so two callers cannot deadlock.
+    async def lock(self, keys: Iterable[str]) -> dict[str, ThrottleState]:
+        """The counters that exist, locked until the transaction ends (`SELECT ... FOR UPDATE` on
+        PostgreSQL; SQLite transactions here begin IMMEDIATE, so they are serialised anyway).
+
+        Always in key order, so two callers locking overlapping sets cannot deadlock.
         """
         ordered = sorted(set(keys))
-        found = await self._select_for_update(ordered)
-        for _ in range(3):
-            missing = [key for key in ordered if key not in found]
-            if create_at is None or not missing:
-                break
-            # A purge may delete a row between our insert and our select: then try again.
-            empty = [dict(key=key, failures=0, next_attempt_at=create_at, expires_at=create_at) for key in missing]
-            await self._session.execute(self._insert().values(empty).on_conflict_do_nothing())
-            found = await self._select_for_update(ordered)
-        if create_at is not None and len(found) < len(ordered):
-            raise RuntimeError("sign-in counters kept disappearing")
-        return found
-
-    def _insert(self) -> Any:
-        dialect = self._session.bind.dialect.name if self._session.bind is not None else ""
-        return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(LoginThrottle)
-
-    async def _select_for_update(self, ordered: list[str]) -> dict[str, ThrottleState]:
         if not ordered:
             return {}
         result = await self._session.execute(
@@ -79,6 +69,10 @@ class LoginThrottleRepository:
             row.key: ThrottleState(row.key, row.failures, row.next_attempt_at, row.trusted_until, row.expires_at)
             for row in result
         }
+
+    def _insert(self) -> Any:
+        dialect = self._session.bind.dialect.name if self._session.bind is not None else ""
+        return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(LoginThrottle)
 
     async def save(self, state: ThrottleState) -> None:
         await self._session.execute(

@@ -300,3 +300,30 @@ async def test_cross_origin_sign_in_is_refused_even_with_a_valid_token(
     host = client.make_url("/").host
     assert (await attempt(client, origin=f"http://{host}:{client.port}")).status == 303
     assert "login" in [action for action, _ in await audit(client.app[review.DATABASE])]
+
+
+async def test_mixed_simultaneous_sign_ins_never_fail_or_deadlock(
+    make_client: Callable[..., Any], media_dir: Path, password_checks: list[str]
+) -> None:
+    """Successes, failures, remembered browsers and strangers at once: every answer is a decision."""
+    client = await seeded_client(make_client, media_dir, trusted_proxies=PROXY, ceiling_free_failures=6)
+    remembered = {}
+    for name in ("alice", "bob"):
+        outcome = await attempt(client, username=name, forwarded_for="198.51.100.1")
+        remembered[name] = outcome.cookies["tracebot-browser"]
+    jobs = []
+    for n in range(48):
+        name = ("alice", "bob")[n % 2]
+        kind = n % 4
+        if kind == 0:  # the moderator, from a remembered browser
+            jobs.append(attempt(client, username=name, forwarded_for="198.51.100.1", browser=remembered[name]))
+        elif kind == 1:  # a stranger guessing from many addresses
+            jobs.append(attempt(client, username=name, password=WRONG, forwarded_for=f"203.0.113.{n}"))
+        elif kind == 2:  # a stranger guessing from one address
+            jobs.append(attempt(client, username=name, password=WRONG, forwarded_for="192.0.2.66"))
+        else:  # the moderator on a new browser
+            jobs.append(attempt(client, username=name, forwarded_for=f"198.51.100.{n}"))
+    outcomes = await asyncio.gather(*jobs)
+    assert {outcome.status for outcome in outcomes} <= {303, 401, 429}, [o.text[:200] for o in outcomes]
+    assert sum(outcome.status == 303 for outcome in outcomes[0::4]) >= 1, "a remembered browser gets in"
+    assert len(password_checks) == 2 + sum(outcome.status != 429 for outcome in outcomes)
