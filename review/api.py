@@ -13,6 +13,7 @@ from review.export import tip_row
 from review.filters import FilterError, parse_cursor, parse_filters, parse_id
 from review.search_audit import Where, audit_search
 from review.security import token_hash
+from review.text_guard import refuse_unstorable_text
 from storage.models import utcnow
 from storage.repositories.audit import ApiTokenRecord
 from storage.uow import UnitOfWork
@@ -130,7 +131,7 @@ async def stats(request: web.Request) -> web.StreamResponse:
 
 
 def build_api() -> web.Application:
-    api = web.Application(middlewares=[api_middleware])
+    api = web.Application(middlewares=[api_middleware, refuse_unstorable_text])
     api.router.add_get("/tips", tips, name="api.tips")
     api.router.add_get(r"/tips/{tip_id:\d+}", tip, name="api.tip")
     api.router.add_get("/objects", objects, name="api.objects")

@@ -13,6 +13,7 @@ from review.config import DashboardConfig
 from review.context import CONFIG, OPTIONS, PASSWORDS, TEMPLATES, THROTTLE, FilterOptionsCache, Handler
 from review.render import build_templates, error_page
 from review.security import DEFAULT_LANDING, Passwords, add_security_headers
+from review.text_guard import refuse_unstorable_text
 from review.throttle import LoginThrottle
 
 STATIC = Path(__file__).with_name("static")
@@ -43,11 +44,11 @@ _MESSAGES = {
 
 
 def build_dashboard(config: DashboardConfig, media_dir: Path) -> web.Application:
-    dashboard = web.Application(middlewares=[error_pages, auth.session_middleware])
+    dashboard = web.Application(middlewares=[error_pages, refuse_unstorable_text, auth.session_middleware])
     dashboard[CONFIG] = config
     dashboard[TEMPLATES] = build_templates()
     dashboard[PASSWORDS] = _passwords(config)
-    dashboard[THROTTLE] = LoginThrottle(free=config.ip_free_failures, max_delay=config.ip_max_backoff_seconds)
+    dashboard[THROTTLE] = LoginThrottle(config)
     dashboard[OPTIONS] = FilterOptionsCache()
     dashboard.router.add_get("/", home, name="review.home")
     dashboard.router.add_static("/static", STATIC, name="review.static", follow_symlinks=False)

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from review.context import PASSWORDS, THROTTLE, Handler, config, current_session, set_session, unit_of_work
+from review import client_address as addresses
+from review.context import (
+    PASSWORDS,
+    THROTTLE,
+    Handler,
+    config,
+    current_session,
+    database,
+    set_session,
+    unit_of_work,
+)
 from review.render import error_page, render, see_other
 from review.security import DASHBOARD_PREFIX, new_token, safe_next, token_hash, tokens_match
 from storage.models import utcnow
@@ -19,9 +30,8 @@ log = logging.getLogger(__name__)
 PUBLIC_ROUTES = frozenset({"review.login", "review.login_submit", "review.static"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TOUCH_EVERY = timedelta(minutes=1)
-FAILED_LOGIN = (
-    "Sign-in failed. Check your username and password. After repeated failures an account is locked for a while."
-)
+FAILED_LOGIN = "Sign-in failed. Check your username and password. After repeated failures, each try must wait longer."
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,100}")
 
 
 def session_cookie(secure: bool) -> str:
@@ -33,8 +43,16 @@ def login_cookie(secure: bool) -> str:
     return "__Host-tracebot-login" if secure else "tracebot-login"
 
 
+def browser_cookie(secure: bool) -> str:
+    """Marks a browser that signed in before: it skips the shared sign-in ceilings (see `review.throttle`)."""
+    return "__Host-tracebot-browser" if secure else "tracebot-browser"
+
+
 def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address; X-Forwarded-For counts only when the peer is a trusted proxy."""
+    return addresses.client_address(
+        request.remote, request.headers.getall("X-Forwarded-For", []), config(request).trusted_proxies
+    )
 
 
 async def load_session(request: web.Request) -> SessionRecord | None:
@@ -124,21 +142,36 @@ def _login_form(request: web.Request, *, status: int, message: str | None, usern
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
     settings, throttle, passwords = config(request), request.config_dict[THROTTLE], request.config_dict[PASSWORDS]
+    privacy = database(request).privacy
     form = await request.post()
     given = form.get("csrf_token")
     expected = request.cookies.get(login_cookie(settings.cookie_secure), "")
-    if not expected or not tokens_match(given if isinstance(given, str) else None, expected):
+    token_ok = bool(expected) and tokens_match(given if isinstance(given, str) else None, expected)
+    if not token_ok or not _same_origin(request):  # the same checks as every other form
         return _login_form(request, status=403, message="The sign-in form expired. Please try again.")
     address = client_address(request)
-    wait = throttle.retry_after(address)
-    if wait > 0:
-        response = _login_form(
-            request, status=429, message=f"Too many failed attempts. Try again in {int(wait) + 1} seconds."
-        )
-        response.headers["Retry-After"] = str(int(wait) + 1)
-        return response
     username = str(form.get("username", "")).strip()[:64]
     password = str(form.get("password", ""))[:1024]
+    browser = request.cookies.get(browser_cookie(settings.cookie_secure), "")
+    # Decided (and counted as a failure) before the password is checked: see `review.throttle`.
+    async with unit_of_work(request) as uow:
+        reservation = await throttle.reserve(
+            uow,
+            privacy,
+            username=username,
+            address=address,
+            browser_token=browser if TOKEN_SHAPE.fullmatch(browser) else None,
+        )
+    if not reservation.allowed:
+        log.info("dashboard sign-in from %s delayed for %d s", address, reservation.retry_after)
+        response = _login_form(
+            request,
+            status=429,
+            message=f"Too many failed attempts. Try again in {reservation.retry_after} seconds.",
+            username=username,
+        )
+        response.headers["Retry-After"] = str(reservation.retry_after)
+        return response
     async with unit_of_work(request) as uow:
         found = await uow.moderators.credentials(username) if username else None
     verified = await passwords.verify_async(found[1] if found else None, password)
@@ -150,19 +183,11 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             refusal = "unknown account"
         elif not moderator.active:
             refusal = "account disabled"
-        elif moderator.locked_at(now):
-            refusal = "account locked"
         elif not verified:
             refusal = "wrong password"
-            updated = await uow.moderators.record_failed_login(
-                moderator.id,
-                now=now,
-                lock_after=settings.lock_after_failures,
-                lock_for=timedelta(minutes=settings.lock_minutes),
-            )
-            if updated is not None and updated.locked_at(now):
-                refusal = "wrong password; account now locked"
         if refusal is not None:
+            if reservation.wait > 0:
+                refusal += f"; next try from this client in {reservation.retry_after} s"
             uow.audit.append(
                 actor=moderator.username if moderator else "(unknown)",
                 moderator_id=moderator.id if moderator else None,
@@ -172,13 +197,13 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
                 details={"reason": refusal, "address": address},
             )
             await uow.commit()
-            throttle.failed(address)
             log.info("dashboard sign-in refused from %s: %s", address, refusal)
             return _login_form(request, status=401, message=FAILED_LOGIN, username=username)
         assert moderator is not None and found is not None
         if passwords.needs_rehash(found[1]):
             await uow.moderators.set_password(moderator.id, await passwords.hash_async(password))
         await uow.moderators.record_login(moderator.id, now)
+        trusted_browser = await throttle.succeeded(uow, privacy, attempt=reservation.attempt, username=username)
         # A fresh token on every sign-in, and the one presented (if any) is dropped: no session fixation.
         old = request.cookies.get(session_cookie(settings.cookie_secure))
         if old:
@@ -201,10 +226,16 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             details={"address": address},
         )
         await uow.commit()
-    throttle.succeeded(address)
     next_value = form.get("next")
     response = see_other(safe_next(next_value if isinstance(next_value, str) else None))
     _set_cookie(response, request, session_cookie(settings.cookie_secure), token, int(lifetime.total_seconds()))
+    _set_cookie(
+        response,
+        request,
+        browser_cookie(settings.cookie_secure),
+        trusted_browser,
+        settings.trusted_browser_days * 24 * 3600,
+    )
     response.del_cookie(login_cookie(settings.cookie_secure), path="/")
     return response
 

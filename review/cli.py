@@ -89,11 +89,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
             return await uow.moderators.all()
 
     accounts = asyncio.run(_with_database(args, work))
-    now = utcnow()
     for account in accounts:
         state = "active" if account.active else "disabled"
-        if account.locked_at(now):
-            state += ", locked"
         last = account.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if account.last_login_at else "never"
         print(f"{account.username:<24} {account.role:<10} {state:<18} last sign-in: {last}")
     if not accounts:

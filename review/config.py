@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Network = IPv4Network | IPv6Network
 
 
 class DashboardConfig(BaseSettings):
@@ -19,13 +22,27 @@ class DashboardConfig(BaseSettings):
     cookie_secure: bool = True
     session_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 12
     idle_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 120
-    # Per account: this many consecutive failures lock it for `lock_minutes`.
-    lock_after_failures: Annotated[int, Field(ge=2, le=100)] = 5
-    lock_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
-    # Per client address: this many failures are free, then each doubles the wait, up to the maximum.
-    ip_free_failures: Annotated[int, Field(ge=1, le=1000)] = 5
-    ip_max_backoff_seconds: Annotated[int, Field(ge=1, le=24 * 3600)] = 300
+    # Reverse proxies (IPs or CIDR networks, comma-separated) whose X-Forwarded-For is believed.
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
+    # Per account and client (address, or a browser that signed in before): this many failures are
+    # free, then each further one doubles the wait before the next try, up to the maximum.
+    login_free_failures: Annotated[int, Field(ge=2, le=100)] = 5
+    login_max_delay_seconds: Annotated[int, Field(ge=1, le=24 * 3600)] = 900
+    # Ceilings over all clients of one account, and over all accounts from one address; they slow
+    # only browsers that have not signed in to the account before, and never by more than the maximum.
+    ceiling_free_failures: Annotated[int, Field(ge=2, le=10_000)] = 20
+    ceiling_max_delay_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    # How long a browser that signed in stays exempt from the ceilings (its own counter still applies).
+    trusted_browser_days: Annotated[int, Field(ge=1, le=365)] = 90
     page_size: Annotated[int, Field(ge=10, le=500)] = 50
     # argon2id cost; stored hashes carry their own parameters and are upgraded at the next login.
     argon2_time_cost: Annotated[int, Field(ge=1, le=20)] = 3
     argon2_memory_kib: Annotated[int, Field(ge=1024, le=4 * 1024 * 1024)] = 64 * 1024
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        """`10.0.0.0/8, 192.0.2.7` from the environment; host bits set (`10.0.0.1/8`) is an error."""
+        if isinstance(value, str):
+            return tuple(ip_network(item.strip(), strict=True) for item in value.split(",") if item.strip())
+        return value

@@ -237,10 +237,25 @@ class Moderator(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=ModeratorRole.MODERATOR)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
+
+
+class LoginThrottle(Base):
+    """A sign-in failure counter: per account and client, per account, or per address.
+
+    The key is a keyed HMAC of what it counts (names and addresses are not stored). A row for a
+    browser that signed in carries `trusted_until`, which exempts it from the shared ceilings.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    trusted_until: Mapped[datetime | None] = mapped_column()
+    # After this the row is forgotten (its failures no longer count) and may be deleted.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class WebSession(Base):

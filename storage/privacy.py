@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -25,6 +26,7 @@ class Privacy:
         self._pseudonym_key = _derive(secret, b"reporter-pseudonym")
         self._search_key = _derive(secret, b"search-audit")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"chat-id-encryption")))
+        self._login_key = _derive(secret, b"login-throttle")
 
     def pseudonym(self, telegram_user_id: int) -> str:
         """Keyed HMAC of the Telegram user id: stable per user, irreversible without the key."""
@@ -37,6 +39,10 @@ class Privacy:
         be a phone number, which a plain hash of so few digits would give away).
         """
         return hmac.new(self._search_key, normalised_query.encode(), hashlib.sha256).hexdigest()
+
+    def login_key(self, *parts: str) -> str:
+        """Keyed HMAC naming a sign-in throttle counter (account, address, browser) without storing them."""
+        return hmac.new(self._login_key, json.dumps(parts).encode(), hashlib.sha256).hexdigest()
 
     def encrypt_chat_id(self, chat_id: int) -> str:
         return self._fernet.encrypt(str(chat_id).encode()).decode()

@@ -16,6 +16,7 @@ from storage.repositories import (
     UpdateRepository,
 )
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
+from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.review import ReporterModeration, ReviewRepository
@@ -39,6 +40,7 @@ class UnitOfWork:
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
+    login_throttle: LoginThrottleRepository
     api_tokens: ApiTokenRepository
     audit: AuditRepository
     review: ReviewRepository
@@ -70,6 +72,7 @@ class UnitOfWork:
         self.retention = RetentionRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
+        self.login_throttle = LoginThrottleRepository(session)
         self.api_tokens = ApiTokenRepository(session)
         self.audit = AuditRepository(session)
         self.review = ReviewRepository(session)

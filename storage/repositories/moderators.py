@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,17 +17,12 @@ class ModeratorRecord:
     username: str
     role: str
     active: bool
-    failed_logins: int
-    locked_until: datetime | None
     created_at: datetime
     last_login_at: datetime | None
 
     @property
     def is_admin(self) -> bool:
         return self.role == ModeratorRole.ADMIN
-
-    def locked_at(self, now: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +41,6 @@ def _moderator_record(row: Moderator) -> ModeratorRecord:
         username=row.username,
         role=row.role,
         active=row.active,
-        failed_logins=row.failed_logins,
-        locked_until=row.locked_until,
         created_at=row.created_at,
         last_login_at=row.last_login_at,
     )
@@ -61,7 +54,7 @@ class ModeratorRepository:
         """Create an account; raises `ValueError` if the name is taken."""
         if await self.by_username(username) is not None:
             raise ValueError(f"moderator {username!r} already exists")
-        row = Moderator(username=username, password_hash=password_hash, role=role, active=True, failed_logins=0)
+        row = Moderator(username=username, password_hash=password_hash, role=role, active=True)
         self._session.add(row)
         await self._session.flush()
         return _moderator_record(row)
@@ -84,11 +77,8 @@ class ModeratorRepository:
         return [_moderator_record(row) for row in rows]
 
     async def set_password(self, moderator_id: int, password_hash: str) -> None:
-        """Also clears any lock: an operator reset is the way out of one."""
         await self._session.execute(
-            update(Moderator)
-            .where(Moderator.id == moderator_id)
-            .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+            update(Moderator).where(Moderator.id == moderator_id).values(password_hash=password_hash)
         )
 
     async def set_role(self, moderator_id: int, role: ModeratorRole) -> None:
@@ -97,26 +87,8 @@ class ModeratorRepository:
     async def set_active(self, moderator_id: int, active: bool) -> None:
         await self._session.execute(update(Moderator).where(Moderator.id == moderator_id).values(active=active))
 
-    async def record_failed_login(
-        self, moderator_id: int, *, now: datetime, lock_after: int, lock_for: timedelta
-    ) -> ModeratorRecord | None:
-        """Count a failure; the `lock_after`-th consecutive one locks the account for `lock_for`."""
-        row = await self._session.get(Moderator, moderator_id, with_for_update=True)
-        if row is None:
-            return None
-        row.failed_logins += 1
-        if row.failed_logins >= lock_after:
-            row.locked_until = now + lock_for
-            row.failed_logins = 0
-        await self._session.flush()
-        return _moderator_record(row)
-
     async def record_login(self, moderator_id: int, now: datetime) -> None:
-        await self._session.execute(
-            update(Moderator)
-            .where(Moderator.id == moderator_id)
-            .values(failed_logins=0, locked_until=None, last_login_at=now)
-        )
+        await self._session.execute(update(Moderator).where(Moderator.id == moderator_id).values(last_login_at=now))
 
 
 class WebSessionRepository:

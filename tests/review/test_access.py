@@ -1,4 +1,4 @@
-"""Who may see what: every route closed to strangers, sessions, CSRF, throttling, roles, redirects."""
+"""Who may see what: every route closed to strangers, sessions, CSRF, roles, redirects (throttling: test_signin)."""
 
 from __future__ import annotations
 
@@ -207,36 +207,6 @@ async def test_login_form_needs_its_token(client: TestClient[Any, Any], seeded: 
     )
     assert response.status == 403
     assert SESSION not in {cookie.key for cookie in client.session.cookie_jar}
-
-
-async def test_account_locks_after_repeated_failures(make_client: Any, media_dir: Path) -> None:
-    client = await make_client(ip_free_failures=100)  # the per-address backoff is tested separately
-    database = client.app[review.DATABASE]
-    await seed(database, media_dir)
-    for _ in range(5):
-        assert (await sign_in(client, password="wrong password!")).status == 401
-    # Locked: even the right password is refused, with the same message.
-    locked = await sign_in(client)
-    assert locked.status == 401
-    assert "Sign-in failed" in await locked.text()
-    actions = await audit_actions(database)
-    assert actions.count("login.failed") == 6 and "login" not in actions
-    async with database.unit_of_work() as uow:
-        account = await uow.moderators.by_username("alice")
-        assert account is not None and account.locked_at(utcnow())
-        await uow.moderators.record_login(account.id, utcnow())  # an operator clears the lock
-        await uow.commit()
-    assert (await sign_in(client)).status == 303
-
-
-async def test_an_address_is_slowed_down_across_accounts(make_client: Any, media_dir: Path) -> None:
-    client = await make_client(ip_free_failures=3)
-    await seed(client.app[review.DATABASE], media_dir)
-    for name in ("nobody", "someone", "bob"):
-        assert (await sign_in(client, username=name, password="guess-guess-guess")).status == 401
-    throttled = await sign_in(client, username="alice")
-    assert throttled.status == 429
-    assert int(throttled.headers["Retry-After"]) >= 1
 
 
 async def test_moderators_cannot_use_admin_pages(client: TestClient[Any, Any], seeded: Seeded) -> None:

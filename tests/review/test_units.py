@@ -16,7 +16,7 @@ from sqlalchemy.dialects import sqlite
 from bot.cli import main
 from review.charts import columns, horizontal_bars
 from review.security import Passwords, neutralise_cell, safe_next
-from review.throttle import LoginThrottle
+from review.throttle import Backoff
 from review.words import top_words
 from storage.db import create_engine
 from storage.models import Tip
@@ -43,29 +43,10 @@ def test_escape_like() -> None:
     assert escape_like(r"50%_a\b") == r"50\%\_a\\b"
 
 
-def test_throttle_backs_off_and_forgets() -> None:
-    now = [1000.0]
-    throttle = LoginThrottle(free=2, max_delay=8, forget_after=100, clock=lambda: now[0])
-    throttle.failed("1.2.3.4")
-    assert throttle.retry_after("1.2.3.4") == 0
-    throttle.failed("1.2.3.4")
-    assert throttle.retry_after("1.2.3.4") == 1
-    for _ in range(10):
-        throttle.failed("1.2.3.4")
-    assert throttle.retry_after("1.2.3.4") == 8, "capped"
-    assert throttle.retry_after("5.6.7.8") == 0, "other addresses are not affected"
-    now[0] += 101
-    assert throttle.retry_after("1.2.3.4") == 0
-    throttle.failed("9.9.9.9")
-    throttle.succeeded("9.9.9.9")
-    assert throttle.retry_after("9.9.9.9") == 0
-
-
-def test_throttle_memory_is_bounded() -> None:
-    throttle = LoginThrottle(max_addresses=3)
-    for index in range(10):
-        throttle.failed(f"10.0.0.{index}")
-    assert len(throttle._failures) == 3
+def test_backoff_is_free_then_doubles_up_to_its_bound() -> None:
+    backoff = Backoff(free=2, max_delay=8)
+    assert [backoff.delay(n).total_seconds() for n in range(8)] == [0, 0, 1, 2, 4, 8, 8, 8]
+    assert backoff.delay(10_000).total_seconds() == 8, "no overflow however long it goes on"
 
 
 def test_top_words_skip_stopwords_and_count() -> None:
