@@ -22,6 +22,7 @@ from typing import TextIO
 LIBRARY_FLOORS = {
     "telegram": logging.INFO,
     "telegram.ext.Updater": logging.WARNING,
+    "aiosqlite": logging.INFO,  # DEBUG prints every statement with its parameters
     "httpx": logging.WARNING,
     "aiohttp.access": logging.WARNING,
     "alembic.runtime.migration": logging.WARNING,
@@ -57,6 +58,11 @@ def describe_exception(error: BaseException) -> str:
 
 class PrivateFormatter(logging.Formatter):
     """Text lines; tracebacks without exception messages (see the module docstring)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        # Never reuse a traceback another handler's formatter cached on the record: it has the messages.
+        record.exc_text = None
+        return super().format(record)
 
     def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 - logging's own name
         error = ei[1]
