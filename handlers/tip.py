@@ -94,9 +94,10 @@ def _not_a_country(turn: Turn, text: str) -> None:
 
 def valid_location(latitude: object, longitude: object) -> tuple[float, float] | None:
     """(latitude, longitude) if both are finite numbers on the globe, else None (forged updates)."""
-    if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (latitude, longitude)):
+    numbers = [float(value) for value in (latitude, longitude) if isinstance(value, int | float)]
+    if len(numbers) != 2 or isinstance(latitude, bool) or isinstance(longitude, bool):
         return None
-    lat, lon = float(latitude), float(longitude)  # type: ignore[arg-type]
+    lat, lon = numbers
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         return None
     return lat, lon

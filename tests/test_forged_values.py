@@ -17,7 +17,8 @@ from handlers.tip import valid_location
 from storage.models import Conversation, Tip
 from tests.support.flows import REFERENCE, opt_in
 from tests.support.harness import make_settings, running_bot
-from translations.countries import is_country_code, normalize_country
+from translations.countries import is_country_code, normalize_country, suggested_countries
+from translations.i18n import Catalogs
 
 NOT_A_PLACE = "not a valid location"
 
@@ -25,6 +26,8 @@ NOT_A_PLACE = "not a valid location"
 def test_only_iso_codes_are_countries() -> None:
     assert is_country_code("DE") and is_country_code("PT")
     assert not any(is_country_code(code) for code in ("ZZ", "XX", "EU", "UK", "de", "", "DEU"))
+    for language in Catalogs().languages:  # every country button the bot shows passes the check
+        assert all(is_country_code(code) for code in suggested_countries(language)), language
     for name in ("Polska", "Deutschland", "Россия", "England", "USA", "Holland", "Türkiye", "de", "fra"):
         code = normalize_country(name)
         assert code is not None and is_country_code(code), name
