@@ -6,49 +6,86 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 
 from bot.services import BotServices
 from handlers.context import TracebotApplication
+from handlers.delivery import Failure, classify
 from handlers.tip import confirmation_text
 from handlers.turn import Step
 from storage.privacy import InvalidToken
+from storage.repositories.tips import DueConfirmation
 
 log = logging.getLogger(__name__)
 
 UPDATE_ID_RETENTION = timedelta(days=7)  # Telegram stops redelivering long before this
+CLAIM_BATCH = 50
+RETRY_CAP = timedelta(hours=1)
+DELIVERED = "delivered"
+
+
+def retry_delay(attempt: int, base: timedelta) -> timedelta:
+    """How long to wait after the sweeper's `attempt`-th try: `base`, doubling each time, at most RETRY_CAP."""
+    doublings: int = min(max(attempt - 1, 0), 20)
+    return min(RETRY_CAP, base * (1 << doublings))
 
 
 async def resend_unconfirmed(application: TracebotApplication, services: BotServices) -> int:
     """Tell reporters the reference of committed tips they may never have been told about.
 
-    The claim is a short transaction; messages go out after it, so no database lock is held
-    while talking to Telegram (on SQLite that lock would stall every other update). Two instances
-    may then both send one reference: reporters are told at least once, rarely twice.
+    The claim is a short transaction that also reschedules each claimed tip by the back-off, so
+    another instance will not take it meanwhile and a failing tip does not keep the head of the
+    line; messages go out after it, so no database lock is held while talking to Telegram. A
+    permanent refusal (chat gone, bot blocked, message refused) marks the reference undeliverable,
+    which the dashboard shows on the tip. A crash between sending and recording means a reporter
+    may rarely be told twice, never not at all.
     """
-    cutoff = datetime.now(UTC) - timedelta(seconds=services.settings.confirmation_grace_seconds)
+    now = datetime.now(UTC)
+    grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
     async with services.database.unit_of_work() as uow:
-        pending = await uow.confirmations.claim_unconfirmed(cutoff)
+        due = await uow.confirmations.claim_due(
+            now, now - grace, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH
+        )
+        await uow.commit()
     sent = 0
-    for tip in pending:
-        try:
-            chat_id = services.database.privacy.decrypt_chat_id(tip.chat_id_encrypted)
-            _ = services.catalogs.for_language(tip.language).gettext
-            await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id))
-            sent += 1
-        except Forbidden:
-            log.info("tip %s: reporter blocked the bot; confirmation dropped", tip.tip_id)
-        except InvalidToken:
-            log.warning("tip %s: chat id cannot be decrypted with the current SECRET_KEY", tip.tip_id)
-        except TelegramError as exc:
-            log.warning("tip %s: confirmation not sent yet: %s", tip.tip_id, exc)
-            continue
+    for tip in due:
+        outcome = await _send_reference(application, services, tip)
+        if outcome is None:
+            continue  # transient: the claim already scheduled the next attempt
         async with services.database.unit_of_work() as uow:
-            await uow.confirmations.mark_confirmed(tip.tip_id)
+            if outcome == DELIVERED:
+                await uow.confirmations.mark_confirmed(tip.tip_id)
+                sent += 1
+            else:
+                await uow.confirmations.mark_undeliverable(tip.tip_id, outcome)
             await uow.commit()
     if sent:
         log.info("re-sent %d tip confirmations", sent)
     return sent
+
+
+async def _send_reference(application: TracebotApplication, services: BotServices, tip: DueConfirmation) -> str | None:
+    """DELIVERED, a reason the reference can never be delivered, or None to try again later."""
+    if tip.chat_id_encrypted is None:
+        log.info("tip %s: the reporter erased their data; reference not delivered", tip.tip_id)
+        return "no_chat"
+    try:
+        chat_id = services.database.privacy.decrypt_chat_id(tip.chat_id_encrypted)
+    except InvalidToken:
+        log.warning("tip %s: chat id cannot be decrypted with the current SECRET_KEY", tip.tip_id)
+        return "undecryptable"
+    _ = services.catalogs.for_language(tip.language or services.settings.default_language).gettext
+    try:
+        await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id))
+    except TelegramError as error:
+        failure = classify(error)
+        name = type(error).__name__
+        if failure is Failure.TRANSIENT:
+            log.warning("tip %s: reference not sent on attempt %d (%s); retrying later", tip.tip_id, tip.attempt, name)
+            return None
+        log.info("tip %s: reference undeliverable (%s, %s)", tip.tip_id, name, failure.value)
+        return failure.value
+    return DELIVERED
 
 
 async def apply_retention(services: BotServices) -> None:

@@ -8,6 +8,7 @@ updates per second through the bot, so Tracebot plugs this class into PTB instea
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
@@ -15,11 +16,13 @@ import aiohttp
 # DefaultValue and ODVInput live in PTB's private modules; its own HTTPXRequest imports them the
 # same way, and we need them to keep do_request's signature identical to BaseRequest's.
 from telegram._utils.defaultvalue import DefaultValue
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from storage.text import storable_payload
+
 if TYPE_CHECKING:
-    from telegram._utils.types import ODVInput
+    from telegram._utils.types import JSONDict, ODVInput
 
 __all__ = ["AiohttpRequest"]
 
@@ -69,6 +72,19 @@ class AiohttpRequest(BaseRequest):
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
         self._shut_down = False
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> JSONDict:
+        """Decode a Bot API answer, dropping characters the database cannot store (see `storage.text`).
+
+        Every polled update enters the bot here. Unlike PTB's own version, a body that is not
+        JSON is not logged: it may quote what a user wrote.
+        """
+        try:
+            data = json.loads(payload.decode("utf-8", "replace"))
+        except ValueError as exc:
+            raise TelegramError("Invalid server response") from exc
+        return storable_payload(payload, data)  # type: ignore[no-any-return]
 
     @property
     def read_timeout(self) -> float | None:

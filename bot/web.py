@@ -31,6 +31,7 @@ from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_if_needed
 from storage.privacy import Privacy
 from storage.search_index import reindex_search
+from storage.text import storable_payload
 from storage.uow import Database
 from translations.i18n import Catalogs
 
@@ -170,7 +171,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if len(body) > MAX_UPDATE_BYTES:
         return _refuse(413, "update too large")
     try:
-        data = json.loads(body)
+        data = storable_payload(body, json.loads(body))  # no U+0000 or lone surrogates past this point
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return _refuse(400, "not JSON")
     update_id = data.get("update_id") if isinstance(data, dict) else None

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from handlers import callbacks, keyboards
 from handlers.context import TracebotContext
 from handlers.groups import Group
+from handlers.telegram_text import MAX_CAPTION, quote, visible_length
 from handlers.turn import Step, Turn, in_turn
 from storage.records import ObjectRecord
 
@@ -19,13 +20,19 @@ log = logging.getLogger(__name__)
 
 
 def caption(turn: Turn, obj: ObjectRecord) -> str:
+    """The card's caption; the question, then the hint, are shortened to keep within Telegram's 1,024."""
     _ = turn.gettext
-    parts = [f"<b>{html.escape(obj.reference)}</b>", html.escape(obj.question_in(turn.language))]
+    head = f"<b>{html.escape(obj.reference)}</b>"
+    call = _("Do you recognise this object, or know where it is from? Press the button or simply write to me.")
+    room = MAX_CAPTION - visible_length(f"{head}\n\n\n\n{call}")
+    question = quote(obj.question_in(turn.language), room)
+    parts = [head, question]
     hint = obj.hint_in(turn.language)
-    if hint:
-        parts.append(f"<i>{html.escape(hint)}</i>")
-    parts.append(_("Do you recognise this object, or know where it is from? Press the button or simply write to me."))
-    return "\n\n".join(parts)[:1024]
+    hint_room = room - visible_length(question) - len("\n\n")
+    if hint and hint_room > 1:
+        parts.append(f"<i>{quote(hint, hint_room)}</i>")
+    parts.append(call)
+    return "\n\n".join(parts)
 
 
 def show_object(turn: Turn, obj: ObjectRecord) -> None:
@@ -48,7 +55,7 @@ def show_object(turn: Turn, obj: ObjectRecord) -> None:
                 await uow.objects.remember_file_id(obj.id, message.photo[-1].file_id)
                 await uow.commit()
 
-    turn.later(send_card)
+    turn.later(send_card, method="sendPhoto", to_user=True)
 
 
 async def show_current_or_first(turn: Turn) -> bool:

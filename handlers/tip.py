@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import uuid
 from collections.abc import Callable
 
@@ -14,10 +15,11 @@ from handlers import browse, callbacks, keyboards
 from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.start import welcome_text
+from handlers.telegram_text import MAX_TEXT, quote, visible_length
 from handlers.turn import Step, Turn, in_turn
 from storage.models import format_tip_reference
 from storage.repositories import TipDraft
-from translations.countries import country_name, flag, normalize_country
+from translations.countries import country_name, flag, is_country_code, normalize_country
 
 DRAFTING = (Step.COUNTRY, Step.COUNTRY_TYPED, Step.DETAILS, Step.PREVIEW)
 
@@ -60,13 +62,16 @@ async def show_preview(turn: Turn) -> None:
         _("<b>Your tip about {reference}</b>").format(reference=html.escape(reference)),
         _("Country: {country}").format(country=_country_line(turn)),
     ]
-    if draft.get("text"):
-        lines.append(_("What you told us: {text}").format(text=html.escape(draft["text"])))
+    told = _("What you told us: {text}") if draft.get("text") else None
     if draft.get("latitude") is not None:
         lines.append(_("Location: {lat:.5f}, {lon:.5f}").format(lat=draft["latitude"], lon=draft["longitude"]))
     lines.append(_("Is this right? Press Send to submit it."))
+    if told is not None:
+        # The reporter's text gets whatever room the rest leaves (Telegram counts UTF-16 after parsing).
+        room = MAX_TEXT - visible_length("\n\n".join([*lines, told.format(text="")]))
+        lines.insert(2, told.format(text=quote(draft["text"], room)))
     turn.step = Step.PREVIEW
-    turn.say("\n\n".join(lines)[:4000], keyboards.preview(turn, int(draft.get("revision", 0))))
+    turn.say("\n\n".join(lines), keyboards.preview(turn, int(draft.get("revision", 0))))
 
 
 async def _after_country(turn: Turn) -> None:
@@ -75,6 +80,27 @@ async def _after_country(turn: Turn) -> None:
         await show_preview(turn)
     else:
         ask_details(turn)
+
+
+def _not_a_country(turn: Turn, text: str) -> None:
+    turn.say(
+        turn.gettext(
+            "I could not match “{text}” to a country. Please check the spelling, or choose “I don't know”."
+        ).format(text=quote(text, 100)),
+        keyboards.countries(turn),
+    )
+    turn.step = Step.COUNTRY
+
+
+def valid_location(latitude: object, longitude: object) -> tuple[float, float] | None:
+    """(latitude, longitude) if both are finite numbers on the globe, else None (forged updates)."""
+    numbers = [float(value) for value in (latitude, longitude) if isinstance(value, int | float)]
+    if len(numbers) != 2 or isinstance(latitude, bool) or isinstance(longitude, bool):
+        return None
+    lat, lon = numbers
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
 
 
 def _too_long(turn: Turn, text: str) -> bool:
@@ -119,6 +145,9 @@ async def on_country(update: Update, context: TracebotContext, turn: Turn) -> No
         return
     turn.answer()
     turn.clear_buttons()
+    if choice not in (callbacks.COUNTRY_OTHER, callbacks.COUNTRY_UNKNOWN) and not is_country_code(choice):
+        _not_a_country(turn, choice)  # a forged button: only ISO 3166 codes are stored
+        return
     if choice == callbacks.COUNTRY_OTHER:
         turn.step = Step.COUNTRY_TYPED
         turn.say(_("Please type the name of the country."))
@@ -186,7 +215,7 @@ async def _submit(turn: Turn) -> None:
     )
     turn.conversation.draft = {}
     turn.step = Step.BROWSING
-    turn.say(confirmation_text(turn.gettext, tip_id), keyboards.after_tip(turn, int(draft["object_id"])))
+    told = turn.say(confirmation_text(turn.gettext, tip_id), keyboards.after_tip(turn, int(draft["object_id"])))
     database = turn.context.services.database
 
     async def mark_confirmed() -> None:
@@ -194,14 +223,14 @@ async def _submit(turn: Turn) -> None:
             await uow.confirmations.mark_confirmed(tip_id)
             await uow.commit()
 
-    turn.later(mark_confirmed)
+    turn.later(mark_confirmed, method="markConfirmed", after=told)
     worker = turn.context.services.translation_worker
     if worker is not None:
 
         async def wake_translator() -> None:
             worker.wake()
 
-        turn.later(wake_translator)
+        turn.later(wake_translator, method="wakeTranslator")
 
 
 async def _take_details(turn: Turn, *, text: str | None = None, location: tuple[float, float] | None = None) -> None:
@@ -245,13 +274,7 @@ async def on_text(update: Update, context: TracebotContext, turn: Turn) -> None:
             await _take_details(turn, text=text)
             ask_country(turn, prefix=_("Thank you, I have noted that."))
         else:
-            turn.say(
-                _(
-                    "I could not match “{text}” to a country. Please check the spelling, or choose “I don't know”."
-                ).format(text=html.escape(text[:100])),
-                keyboards.countries(turn),
-            )
-            turn.step = Step.COUNTRY
+            _not_a_country(turn, text)
     else:  # DETAILS or PREVIEW: the text is (a new version of) what they know.
         await _take_details(turn, text=text)
         await show_preview(turn)
@@ -262,9 +285,11 @@ async def on_location(update: Update, context: TracebotContext, turn: Turn) -> N
     message = update.effective_message
     if message is None or message.location is None:
         return
-    location = (message.location.latitude, message.location.longitude)
+    location = valid_location(message.location.latitude, message.location.longitude)
     if not turn.reporter.opted_in or turn.step in (Step.WELCOME, Step.STOPPED):
         turn.say(turn.gettext("Please send /start first."))
+    elif location is None:
+        turn.say(turn.gettext("Sorry, that is not a valid location. Please share a place on the map."))
     elif turn.step is Step.BROWSING and turn.conversation.object_id is not None:
         _start_draft(turn, turn.conversation.object_id)
         await _take_details(turn, location=location)

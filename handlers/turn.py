@@ -3,6 +3,10 @@
 Every handler runs inside `in_turn`, which makes the order structural: replies are queued
 while the handler decides and are only sent once the unit of work has committed, so a user
 is never told something is saved that is not.
+
+When Telegram refuses one queued reply for good (400), the others still go out, and if the refused
+one was a message the reporter needed, they get a short plain apology instead of silence. Nothing
+of the reply itself is logged: only the method and the error class.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from handlers.context import TracebotContext
+from handlers.delivery import Failure, classify
 from storage.records import ConversationRecord, ReporterRecord
 from storage.uow import UnitOfWork
 
@@ -37,7 +43,18 @@ class Step(enum.StrEnum):
     STOPPED = "stopped"  # opted out with /stop
 
 
-Outgoing = Callable[[], Awaitable[Any]]
+Call = Callable[[], Awaitable[Any]]
+
+
+@dataclass(eq=False)
+class Outgoing:
+    """One call queued for after the commit."""
+
+    send: Call
+    method: str = "call"  # what logs name it by (the Bot API method), never its arguments
+    to_user: bool = False  # a message the reporter must see: a refusal earns them an apology
+    after: Outgoing | None = None  # made only if this earlier call went through
+    done: bool = False
 
 # bot_data key of the function that re-shows the current step for a redelivered update.
 RESUME_KEY = "tracebot.resume"
@@ -84,13 +101,19 @@ class Turn:
     def ngettext(self, singular: str, plural: str, count: int) -> str:
         return self.translations.ngettext(singular, plural, count)
 
-    def later(self, action: Outgoing) -> None:
-        """Queue a Telegram call for after the commit."""
-        self._outgoing.append(action)
+    def later(
+        self, action: Call, *, method: str = "call", to_user: bool = False, after: Outgoing | None = None
+    ) -> Outgoing:
+        """Queue a call for after the commit (`after`: only once that earlier one went through)."""
+        outgoing = Outgoing(action, method=method, to_user=to_user, after=after)
+        self._outgoing.append(outgoing)
+        return outgoing
 
-    def say(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    def say(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Outgoing:
         bot, chat_id = self.context.bot, self.chat_id
-        self.later(lambda: bot.send_message(chat_id, text, reply_markup=keyboard))
+        return self.later(
+            lambda: bot.send_message(chat_id, text, reply_markup=keyboard), method="sendMessage", to_user=True
+        )
 
     def answer(self, text: str | None = None, *, alert: bool = False) -> None:
         """Answer the pressed button (a toast, or an alert box)."""
@@ -98,13 +121,13 @@ class Turn:
         if query is None or self._callback_answered:
             return
         self._callback_answered = True
-        self.later(lambda: query.answer(text, show_alert=alert))
+        self.later(lambda: query.answer(text, show_alert=alert), method="answerCallbackQuery")
 
     def clear_buttons(self) -> None:
         """Remove the keyboard from the message whose button was pressed, so it can't be pressed twice."""
         message = self.update.callback_query.message if self.update.callback_query else None
         if isinstance(message, Message) and message.reply_markup is not None:
-            self.later(lambda: message.edit_reply_markup(reply_markup=None))
+            self.later(lambda: message.edit_reply_markup(reply_markup=None), method="editMessageReplyMarkup")
 
     def forget_conversation(self) -> None:
         """The reporter was erased: there is no conversation left to save."""
@@ -117,11 +140,37 @@ class Turn:
         self._saved_conversation = replace(self.conversation, draft=dict(self.conversation.draft))
 
     async def send_queued(self) -> None:
+        """Make the queued calls in order; see the module docstring for what a failure does."""
         if self.update.callback_query is not None and not self._callback_answered:
             self.answer()
-        for action in self._outgoing:
-            await action()
-        self._outgoing.clear()
+        queue, self._outgoing = self._outgoing, []
+        apologised = False
+        for outgoing in queue:
+            if outgoing.after is not None and not outgoing.after.done:
+                continue
+            try:
+                await outgoing.send()
+            except TelegramError as error:
+                failure = classify(error)
+                if failure is Failure.TRANSIENT and outgoing.to_user:
+                    raise  # as before: the error handler logs it; a lost reference is re-sent by the sweeper
+                name, kind = type(error).__name__, failure.value
+                log.warning("update %s: %s failed (%s, %s)", self.update.update_id, outgoing.method, name, kind)
+                if failure is Failure.CHAT_GONE:
+                    return  # blocked or deleted: nothing else will arrive either
+                if outgoing.to_user and not apologised:
+                    apologised = True
+                    await self._apologise()
+                continue
+            outgoing.done = True
+
+    async def _apologise(self) -> None:
+        """Tell the reporter a reply went missing, in plain text so nothing in it can be refused."""
+        text = self.gettext("Sorry, I could not show you my reply. Please try again, or send /cancel.")
+        try:
+            await self.context.bot.send_message(self.chat_id, text, parse_mode=None)
+        except TelegramError as error:
+            log.warning("update %s: the apology failed too (%s)", self.update.update_id, type(error).__name__)
 
 
 TurnHandler = Callable[[Update, TracebotContext, Turn], Awaitable[None]]

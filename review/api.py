@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from review.context import Handler, database, unit_of_work
-from review.export import tip_row
+from review.export import strict_dumps, tip_row
 from review.filters import FilterError, parse_cursor, parse_filters, parse_id
 from review.search_audit import Where, audit_search
 from review.security import token_hash
@@ -89,7 +89,7 @@ async def tips(request: web.Request) -> web.StreamResponse:
     else:
         page = rows[:limit]
         body = {"tips": [tip_row(tip) for tip in page], "next_before": page[-1].id if len(rows) > limit else None}
-    return web.json_response(body)
+    return web.json_response(body, dumps=strict_dumps)
 
 
 async def tip(request: web.Request) -> web.StreamResponse:
@@ -98,7 +98,7 @@ async def tip(request: web.Request) -> web.StreamResponse:
         found = await uow.review.get(tip_id) if tip_id else None
     if found is None:
         raise web.HTTPNotFound(reason="no such tip")
-    return web.json_response(tip_row(found))
+    return web.json_response(tip_row(found), dumps=strict_dumps)
 
 
 async def objects(request: web.Request) -> web.StreamResponse:

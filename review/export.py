@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,16 @@ COLUMNS = (
 )  # fmt: skip
 
 
+def finite(value: float | None) -> float | None:
+    """A stored number, or None where it is not finite (JSON has no NaN or Infinity)."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def strict_dumps(value: Any) -> str:
+    """JSON that any strict parser reads: refuses NaN and Infinity instead of writing them."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
 def tip_row(tip: ReviewTip) -> dict[str, Any]:
     """The exported fields of a tip: the reporter appears only by alias."""
     return {
@@ -41,10 +52,10 @@ def tip_row(tip: ReviewTip) -> dict[str, Any]:
         "campaign": tip.campaign_code,
         "country_code": tip.country_code,
         "country_text": tip.country_text,
-        "latitude": tip.latitude,
-        "longitude": tip.longitude,
+        "latitude": finite(tip.latitude),
+        "longitude": finite(tip.longitude),
         "language": tip.language,
-        "language_confidence": tip.language_confidence,
+        "language_confidence": finite(tip.language_confidence),
         "text_original": mask_contacts(tip.text_original),
         "text_english": mask_contacts(tip.text_english) if tip.text_english is not None else None,
         "translation_status": tip.translation_status,
@@ -115,7 +126,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     else:
         await response.write(b'{"exported_utc": ' + json.dumps(stamp).encode() + b', "tips": [')
         async for tips in iterate_tips(database, query):
-            items = ",\n".join(json.dumps(tip_row(tip), ensure_ascii=False) for tip in tips)
+            items = ",\n".join(strict_dumps(tip_row(tip)) for tip in tips)
             await response.write(((",\n" if count else "\n") + items).encode("utf-8"))
             count += len(tips)
         await response.write(b"\n]}\n")

@@ -12,6 +12,13 @@ from review.render import error_page, render, see_other, with_notice
 from storage.models import TipStatus, format_tip_reference
 
 MAX_NOTE = 4000
+# Why the bot could not tell the reporter their tip's reference (bot/maintenance.py).
+UNDELIVERED_REASONS = {
+    "chat_gone": "the reporter blocked the bot or their chat is gone",
+    "refused": "Telegram refused the message",
+    "no_chat": "the reporter deleted their data",
+    "undecryptable": "the chat address cannot be decrypted with the current secret key",
+}
 
 
 def _tip_id(request: web.Request) -> int:
@@ -40,6 +47,7 @@ async def tip_page(request: web.Request, *, reveal: bool = False) -> web.StreamR
         duplicates = await uow.review.duplicates_of(tip_id)
         obj = await uow.objects.get(tip.object_id)
         campaign = await uow.campaigns.get(tip.campaign_id) if tip.campaign_id is not None else None
+        undelivered = await uow.confirmations.undelivered(tip_id)
     return render(
         request,
         "tip.html",
@@ -55,6 +63,8 @@ async def tip_page(request: web.Request, *, reveal: bool = False) -> web.StreamR
         has_contacts=has_contacts(tip.text_original) or has_contacts(tip.text_english),
         can_reveal=current_moderator(request).is_admin,
         reporter_blocked=reporter_blocked,
+        undelivered=undelivered,
+        undelivered_reason=UNDELIVERED_REASONS.get(undelivered.reason, undelivered.reason) if undelivered else None,
     )
 
 

@@ -22,13 +22,19 @@ def ensure_sqlite_directory(url: str) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine tuned per backend."""
+    """An async engine tuned per backend.
+
+    `hide_parameters`: SQL parameters carry tip text, locations and encrypted chat ids; without it
+    SQLAlchemy writes them into every database error's message (and `echo` logs them).
+    """
     if is_sqlite(url):
         ensure_sqlite_directory(url)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url, echo=echo, hide_parameters=True, pool_size=20, max_overflow=20, pool_pre_ping=True
+    )
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -174,11 +174,12 @@ class Tip(Base):
         Index("ix_tips_language_id", "language", "id"),
         Index("ix_tips_assigned_to_id_id", "assigned_to_id", "id"),
         Index("ix_tips_duplicate_of_id", "duplicate_of_id"),
-        Index("ix_tips_unconfirmed", "confirmed_at", "id"),
         # Rows masked by older rules, to mask again (migration 0006). On PostgreSQL `search_text` also
         # has a pg_trgm GIN index when the extension could be created; it is not declared here because
         # it may be missing (see the migration), and SQLite searches it with a plain LIKE scan.
         Index("ix_tips_search_mask_version", "search_mask_version"),
+        # The confirmation sweeper claims by due time (migration 0008).
+        Index("ix_tips_confirmation_due", "confirmation_next_attempt_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -216,6 +217,12 @@ class Tip(Base):
     search_mask_version: Mapped[int | None] = mapped_column(Integer)
     # Set once the reporter has been sent the reference; a sweeper re-sends if a crash came between.
     confirmed_at: Mapped[datetime | None] = mapped_column()
+    # The sweeper's outbox state: when to try next (NULL: nothing to do), how often it tried, and
+    # when and why it gave up (the chat is gone, Telegram refuses the message, ...).
+    confirmation_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    confirmation_next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    confirmation_failed_at: Mapped[datetime | None] = mapped_column()
+    confirmation_failure: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def reference(self) -> str:

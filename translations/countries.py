@@ -42,8 +42,14 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _territory_codes() -> set[str]:
-    return {country.alpha_2 for country in pycountry.countries}
+@cache
+def _territory_codes() -> frozenset[str]:
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def is_country_code(code: str) -> bool:
+    """Whether `code` is an ISO 3166-1 alpha-2 code (`DE`; not `ZZ`, not `de`)."""
+    return code in _territory_codes()
 
 
 @cache

@@ -81,7 +81,8 @@ def process_batch(
         try:
             english = translator.translate_batch(language, texts, TARGET)
         except Exception as exc:  # noqa: BLE001 - one failing model must not stop the others
-            log.warning("translating %d %s tips failed: %s", len(texts), language, exc)
+            # The class only: an engine's message may quote the text it choked on.
+            log.warning("translating %d %s tips failed (%s)", len(texts), language, type(exc).__name__)
             results += [
                 TranslationResult(
                     job.tip_id, TranslationStatus.FAILED, language, det.confidence, det.rule, error=repr(exc)

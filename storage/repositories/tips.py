@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,29 +67,84 @@ class TipRepository:
 
 
 @dataclass(frozen=True, slots=True)
-class UnconfirmedTip:
+class DueConfirmation:
+    """A committed tip whose reference may not have reached its reporter, claimed for one attempt."""
+
     tip_id: int
-    chat_id_encrypted: str
-    language: str
+    attempt: int  # 1 for the sweeper's first try
+    chat_id_encrypted: str | None  # None: the reporter erased their data
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UndeliveredConfirmation:
+    failed_at: datetime
+    reason: str
 
 
 class TipConfirmations:
-    """Which committed tips their reporter has been told about (the confirmation outbox)."""
+    """Which committed tips their reporter has been told about (the confirmation outbox).
+
+    `confirmation_next_attempt_at` is the outbox: NULL once the reference was delivered or given
+    up on, otherwise when to try next. Claiming moves it forward by the back-off, so a tip that
+    keeps failing goes to the back of the line instead of blocking the ones behind it.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def mark_confirmed(self, tip_id: int) -> None:
-        await self._session.execute(update(Tip).where(Tip.id == tip_id).values(confirmed_at=utcnow()))
-
-    async def claim_unconfirmed(self, created_before: datetime, limit: int = 50) -> list[UnconfirmedTip]:
-        """Committed tips whose reference may never have reached the reporter (locked: one sender each)."""
-        rows = await self._session.execute(
-            select(Tip.id, Reporter.chat_id_encrypted, Reporter.language)
-            .join(Reporter, Reporter.id == Tip.reporter_id)
-            .where(Tip.confirmed_at.is_(None), Tip.created_at < created_before, Reporter.chat_id_encrypted.is_not(None))
-            .order_by(Tip.id)
-            .limit(limit)
-            .with_for_update(of=Tip, skip_locked=True)
+        await self._session.execute(
+            update(Tip).where(Tip.id == tip_id).values(confirmed_at=utcnow(), confirmation_next_attempt_at=None)
         )
-        return [UnconfirmedTip(tip_id, chat, language) for tip_id, chat, language in rows.all() if chat]
+
+    async def mark_undeliverable(self, tip_id: int, reason: str) -> None:
+        """Give up: the reference can never reach the reporter (`reason` is a short class, no details)."""
+        await self._session.execute(
+            update(Tip)
+            .where(Tip.id == tip_id, Tip.confirmed_at.is_(None))
+            .values(
+                confirmation_failed_at=utcnow(), confirmation_failure=reason[:32], confirmation_next_attempt_at=None
+            )
+        )
+
+    async def claim_due(
+        self, now: datetime, created_before: datetime, retry_delay: Callable[[int], timedelta], limit: int = 50
+    ) -> list[DueConfirmation]:
+        """The `limit` tips longest due, each rescheduled `retry_delay(attempt)` ahead (locked: one sender each)."""
+        rows = (
+            await self._session.execute(
+                select(Tip.id, Tip.confirmation_attempts, Reporter.chat_id_encrypted, Reporter.language)
+                .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
+                .where(
+                    Tip.confirmation_next_attempt_at <= now,
+                    Tip.confirmed_at.is_(None),
+                    Tip.created_at < created_before,
+                )
+                .order_by(Tip.confirmation_next_attempt_at, Tip.id)
+                .limit(limit)
+                .with_for_update(of=Tip, skip_locked=True)
+            )
+        ).all()
+        claimed = [DueConfirmation(tip_id, attempts + 1, chat, language) for tip_id, attempts, chat, language in rows]
+        by_attempt: dict[int, list[int]] = {}
+        for item in claimed:
+            by_attempt.setdefault(item.attempt, []).append(item.tip_id)
+        for attempt, tip_ids in by_attempt.items():
+            await self._session.execute(
+                update(Tip)
+                .where(Tip.id.in_(tip_ids))
+                .values(confirmation_attempts=attempt, confirmation_next_attempt_at=now + retry_delay(attempt))
+            )
+        return claimed
+
+    async def undelivered(self, tip_id: int) -> UndeliveredConfirmation | None:
+        """When and why the tip's reference could not be delivered, if it could not."""
+        row = (
+            await self._session.execute(
+                select(Tip.confirmation_failed_at, Tip.confirmation_failure).where(Tip.id == tip_id)
+            )
+        ).first()
+        if row is None or row[0] is None:
+            return None
+        return UndeliveredConfirmation(row[0], row[1] or "unknown")

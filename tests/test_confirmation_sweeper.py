@@ -1,0 +1,170 @@
+"""The reference sweeper backs off, gives up on chats that are gone, and never starves a later tip.
+
+Before: it took the first 50 unconfirmed tips by id every 5 s and retried permanent failures
+forever, so 50 tips whose chat was gone kept every later reference from being re-sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+import bot.web
+from bot.maintenance import RETRY_CAP, resend_unconfirmed, retry_delay
+from bot.settings import Settings
+from bot.web import TELEGRAM
+from emulator import BotApiEmulator
+from storage.models import Tip
+from storage.repositories import TipDraft
+from storage.uow import Database
+from tests.support.flows import REFERENCE, opt_in, to_preview
+from tests.support.harness import RunningBot, make_settings, running_bot
+
+GONE_CHATS = 60
+
+
+def quiet_settings(database_url: str, emulator: BotApiEmulator, tmp_path: Path) -> Settings:
+    """No translation worker: it locks tip rows for a moment, which the sweeper's SKIP LOCKED would skip."""
+    return make_settings(
+        database_url, emulator, tmp_path / "media", confirmation_grace_seconds=600, translation_worker="off"
+    )
+
+
+@pytest.fixture
+def manual_sweeper(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No background sweeper: the test runs its rounds itself, so the counts are exact."""
+
+    async def idle(*args: Any, **kwargs: Any) -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(bot.web, "run_maintenance", idle)
+
+
+async def add_tips_from_gone_chats(database: Database, count: int, first_user: int) -> list[int]:
+    """Tips from reporters whose chats the emulator has never seen ("chat not found"), a minute old."""
+    tip_ids = []
+    async with database.unit_of_work() as uow:
+        obj = await uow.objects.neighbour(None, None, 0)
+        assert obj is not None
+        for user_id in range(first_user, first_user + count):
+            reporter, _, _ = await uow.reporters.open_chat(
+                user_id, user_id, language="en", telegram_language="en", initial_state="browsing"
+            )
+            tip_id, _ = await uow.tips.submit(
+                TipDraft(str(uuid.uuid4()), obj.id, reporter.id, None, True, "DE", None, "gone", None, None, "en")
+            )
+            tip_ids.append(tip_id)
+        minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+        await uow.session.execute(
+            update(Tip)
+            .where(Tip.id.in_(tip_ids))
+            .values(created_at=minute_ago, confirmation_next_attempt_at=minute_ago)
+        )
+        await uow.commit()
+    return tip_ids
+
+
+async def wait_for_failed_send(emulator: BotApiEmulator) -> None:
+    for _ in range(100):
+        if any(not call.ok for call in emulator.calls_to("sendMessage")):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the injected failure was not hit")
+
+
+async def backdate_all(running: RunningBot) -> None:
+    """Make every tip an hour old, so the sweeper's grace has passed for all of them."""
+    async with running.services.database.session_factory() as session, session.begin():
+        await session.execute(update(Tip).values(created_at=datetime.now(UTC) - timedelta(hours=1)))
+
+
+async def tip_states(running: RunningBot) -> list[Tip]:
+    async with running.services.database.session_factory() as session:
+        return list((await session.scalars(select(Tip).order_by(Tip.id))).all())
+
+
+def test_back_off_doubles_up_to_a_cap() -> None:
+    base = timedelta(seconds=20)
+    delays = [retry_delay(attempt, base) for attempt in range(1, 12)]
+    assert delays[:4] == [timedelta(seconds=20), timedelta(seconds=40), timedelta(seconds=80), timedelta(seconds=160)]
+    assert all(later >= earlier for earlier, later in itertools.pairwise(delays))
+    assert delays[-1] == RETRY_CAP and retry_delay(10_000, base) == RETRY_CAP
+
+
+async def test_gone_chats_do_not_starve_a_later_tip(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path, manual_sweeper: None
+) -> None:
+    settings = quiet_settings(database_url, emulator, tmp_path)
+    async with running_bot(settings, catalog_dir=tmp_path / "catalog") as running:
+        application, services = running.app[TELEGRAM], running.services
+        gone = await add_tips_from_gone_chats(services.database, GONE_CHATS, 8_800_000)
+        user = await opt_in(emulator, 7301)
+        preview = await to_preview(user, "Bought in a shop in Riga", "LV")
+        emulator.fail_next("sendMessage", error_code=502, retry_after=None, description="Bad Gateway")
+        await user.press_data(preview.message_id, "tip:send")
+        await wait_for_failed_send(emulator)
+        await backdate_all(running)
+        # Only the sweeper can deliver this reference, and 60 older tips whose chats are gone come first.
+        rounds = 0
+        while rounds < 3 and not any(REFERENCE.search(message.plain_text) for message in user.messages):
+            await resend_unconfirmed(application, services)
+            rounds += 1
+        tips = await tip_states(running)
+    assert any(REFERENCE.search(message.plain_text) for message in user.messages), "starved by the gone chats"
+    assert rounds == 2, "50 gone chats in the first round, the other 10 and this tip in the second"
+    by_id = {tip.id: tip for tip in tips}
+    mine = next(tip for tip in tips if tip.id not in gone)
+    assert mine.confirmed_at is not None and mine.confirmation_failed_at is None
+    assert mine.confirmation_next_attempt_at is None
+    for tip_id in gone:
+        assert by_id[tip_id].confirmation_failure == "chat_gone"
+        assert by_id[tip_id].confirmed_at is None and by_id[tip_id].confirmation_next_attempt_at is None
+        assert by_id[tip_id].confirmation_attempts == 1, "a chat that is gone is tried once"
+
+
+async def test_transient_failures_back_off_and_blocked_reporters_are_given_up(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path, manual_sweeper: None
+) -> None:
+    settings = quiet_settings(database_url, emulator, tmp_path)
+    async with running_bot(settings, catalog_dir=tmp_path / "catalog") as running:
+        application, services = running.app[TELEGRAM], running.services
+        user = await opt_in(emulator, 7302)
+        preview = await to_preview(user, "A lamp from Tartu", "EE")
+        emulator.fail_next("sendMessage", error_code=500, retry_after=None, description="Internal Server Error")
+        await user.press_data(preview.message_id, "tip:send")
+        await wait_for_failed_send(emulator)
+        await backdate_all(running)
+
+        schedule = []
+        for attempt in (1, 2, 3):
+            emulator.fail_next("sendMessage", error_code=502, retry_after=None, description="Bad Gateway")
+            before = datetime.now(UTC)
+            assert await resend_unconfirmed(application, services) == 0
+            [tip] = await tip_states(running)
+            assert tip.confirmation_attempts == attempt and tip.confirmation_next_attempt_at is not None
+            schedule.append(tip.confirmation_next_attempt_at - before)
+            assert await resend_unconfirmed(application, services) == 0, "not due again yet"
+            async with services.database.session_factory() as session, session.begin():
+                await session.execute(update(Tip).values(confirmation_next_attempt_at=datetime.now(UTC)))
+        grace = timedelta(seconds=600)
+        for got, expected in zip(schedule, (grace, 2 * grace, 4 * grace), strict=True):
+            assert expected <= got < expected + timedelta(seconds=30), schedule
+
+        user.block()
+        assert await resend_unconfirmed(application, services) == 0
+        [tip] = await tip_states(running)
+        assert tip.confirmation_failure == "chat_gone" and tip.confirmation_failed_at is not None
+        assert tip.confirmation_next_attempt_at is None and tip.confirmed_at is None
+        assert await resend_unconfirmed(application, services) == 0
+        async with services.database.session_factory() as session:
+            due = await session.scalar(
+                select(func.count()).select_from(Tip).where(Tip.confirmation_next_attempt_at.is_not(None))
+            )
+        assert due == 0

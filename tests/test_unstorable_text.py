@@ -1,0 +1,82 @@
+"""U+0000 and lone surrogates never reach the database (PostgreSQL text cannot hold a NUL).
+
+Before: a NUL in a tip made every Send fail on PostgreSQL, and a forged language code with one
+broke every update of that user on both databases.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.ptb_request import AiohttpRequest
+from emulator import BotApiEmulator
+from storage.models import Reporter, Tip
+from storage.text import storable_json, storable_payload, storable_text
+from tests.support.flows import opt_in, send_tip
+from tests.support.harness import WEBHOOK_SECRET, make_settings, running_bot
+
+
+def test_storable_text_drops_only_what_cannot_be_stored() -> None:
+    assert storable_text("a\x00b\ud800c\udfffd") == "abcd"
+    kept = "tab\there, emoji 😀, RTL \u202eabc, joiner \u200d, BOM \ufeff, \x01"
+    assert storable_text(kept) == kept
+    assert storable_json({"t\x00": ["x\x00", {"y": "\udc00z"}], "n": 1.5}) == {"t": ["x", {"y": "z"}], "n": 1.5}
+
+
+def test_payloads_are_walked_only_when_they_may_need_it() -> None:
+    raw = json.dumps({"text": "a\x00b", "emoji": "😀"}).encode()
+    assert storable_payload(raw, json.loads(raw)) == {"text": "ab", "emoji": "😀"}
+    clean = b'{"text": "caf\\u00e9"}'
+    decoded = json.loads(clean)
+    assert storable_payload(clean, decoded) is decoded
+    polled = AiohttpRequest.parse_json_payload(b'{"ok": true, "result": [{"text": "x\\u0000\\ud800y"}]}')
+    assert polled == {"ok": True, "result": [{"text": "xy"}]}
+
+
+async def test_a_nul_in_a_tip_is_dropped_and_the_tip_is_saved(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, emulator, tmp_path / "media")
+    async with running_bot(settings, catalog_dir=tmp_path / "catalog") as bot:
+        user = await opt_in(emulator, 7101)
+        reference = await send_tip(user, "Seen\x00 in Lyon\x00, call 0612345678")
+        async with bot.services.database.session_factory() as session:
+            tip = await session.scalar(select(Tip))
+    assert tip is not None and tip.reference == reference
+    assert tip.text_original == "Seen in Lyon, call 0612345678"
+
+
+async def test_forged_update_with_nul_and_lone_surrogates_is_answered(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, emulator, tmp_path / "media")
+    async with running_bot(settings, mode="webhook", catalog_dir=tmp_path / "catalog") as bot:
+        user = emulator.user(7102, first_name="Bo", language_code="en")
+        update = {
+            "update_id": 9100,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": 7102, "type": "private", "first_name": "Bo"},
+                "from": {"id": 7102, "is_bot": False, "first_name": "B\x00o", "language_code": "e\x00n\ud800"},
+                "text": "/start\x00\udc00",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        body = json.dumps(update).encode()  # escapes: "\u0000", "\ud800"
+        assert b"\\u0000" in body and b"\\ud800" in body
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET, "Content-Type": "application/json"}
+        async with aiohttp.ClientSession() as session, session.post(
+            f"{bot.url}/telegram/webhook", data=body, headers=headers
+        ) as response:
+            assert response.status == 200
+        welcome = await user.wait_for_message()
+        assert "privacy" in welcome.plain_text.lower(), welcome.plain_text
+        async with bot.services.database.session_factory() as session:
+            reporter = await session.scalar(select(Reporter))
+    assert reporter is not None and reporter.telegram_language == "en"
