@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from handlers import browse, callbacks, keyboards
 from handlers.context import TracebotContext
 from handlers.groups import Group
+from handlers.metrics import TIPS_COMMITTED
 from handlers.start import welcome_text
 from handlers.turn import Step, Turn, in_turn
 from storage.models import format_tip_reference
@@ -169,7 +170,7 @@ def confirmation_text(gettext: Callable[[str], str], tip_id: int) -> str:
 
 async def _submit(turn: Turn) -> None:
     draft = turn.conversation.draft
-    tip_id, _created = await turn.uow.tips.submit(
+    tip_id, created = await turn.uow.tips.submit(
         TipDraft(
             draft_token=draft["token"],
             object_id=int(draft["object_id"]),
@@ -186,6 +187,12 @@ async def _submit(turn: Turn) -> None:
     )
     turn.conversation.draft = {}
     turn.step = Step.BROWSING
+    if created:
+
+        async def count_tip() -> None:  # queued, so it counts only once the commit succeeded
+            TIPS_COMMITTED.inc()
+
+        turn.later(count_tip)
     turn.say(confirmation_text(turn.gettext, tip_id), keyboards.after_tip(turn, int(draft["object_id"])))
     database = turn.context.services.database
 

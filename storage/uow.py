@@ -16,6 +16,7 @@ from storage.repositories import (
     UpdateRepository,
 )
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
+from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.review import ReporterModeration, ReviewRepository
@@ -35,6 +36,7 @@ class UnitOfWork:
     translation_jobs: TranslationJobRepository
     confirmations: TipConfirmations
     retention: RetentionRepository
+    heartbeats: HeartbeatRepository
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -66,6 +68,7 @@ class UnitOfWork:
         self.translation_jobs = TranslationJobRepository(session)
         self.confirmations = TipConfirmations(session)
         self.retention = RetentionRepository(session)
+        self.heartbeats = HeartbeatRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.api_tokens = ApiTokenRepository(session)
