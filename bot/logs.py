@@ -85,3 +85,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     # Per-request chatter from the HTTP stacks drowns what matters.
     for noisy in ("httpx", "aiohttp.access", "telegram.ext.Updater", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # At DEBUG these print whole updates, Bot API parameters and SQL parameters: message text and
+    # Telegram ids. LOG_LEVEL=DEBUG is for Tracebot's own records; theirs stay at INFO and above.
+    for leaky in ("telegram", "aiosqlite", "asyncpg", "hpack"):
+        logging.getLogger(leaky).setLevel(max(logging.INFO, root.level))

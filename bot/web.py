@@ -58,9 +58,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         app[HEAD_REVISION] = head or "base"
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
         worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
-        app[SERVICES] = Services(
-            settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker
-        )
+        app[SERVICES] = Services(settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker)
         app[DATABASE] = database
         yield
     finally:
@@ -90,7 +88,11 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
     settings = services.settings
     application = build_application(services, polling=mode == "polling")
     app[TELEGRAM] = application
-    await application.initialize()
+    try:
+        await application.initialize()  # opens the HTTP sessions, then getMe
+    except BaseException:
+        await application.bot.shutdown()  # PTB leaves the sessions open when getMe fails
+        raise
     try:
         await publish_commands(application, services)
         await application.start()

@@ -73,6 +73,7 @@ async def test_backup_during_writes_restores_every_committed_tip(
     database, path, object_id = live
     committed: list[int] = []
     backup_running = asyncio.Event()
+    warmed_up = asyncio.Event()
     during_backup: list[int] = []
     stop = asyncio.Event()
 
@@ -80,12 +81,13 @@ async def test_backup_during_writes_restores_every_committed_tip(
         while not stop.is_set():
             tip_id = await _submit(database, object_id)
             committed.append(tip_id)
+            if len(committed) >= 20:
+                warmed_up.set()
             if backup_running.is_set():
                 during_backup.append(tip_id)
 
     task = asyncio.create_task(writer())
-    while len(committed) < 20:  # the writer is in full swing before the copy starts
-        await asyncio.sleep(0.01)
+    await warmed_up.wait()  # the writer is in full swing before the copy starts
     before = list(committed)
     backup_running.set()
     report = await asyncio.to_thread(backup_sqlite, path, tmp_path / "backup.db")
