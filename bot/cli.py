@@ -27,6 +27,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.webhook and settings.webhook_secret is None:
         raise SettingsError("invalid settings: WEBHOOK_SECRET is required with --webhook")
     configure_logging(settings.log_level, settings.log_format)
+    _print_quick_doctor(settings)
     import review
 
     app = create_web_app(settings, mode="webhook" if args.webhook else "polling", extra_setup=[review.setup])
@@ -43,53 +44,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _storage_settings() -> StorageSettings:
-    # Database and catalog commands need only DATABASE_URL/MEDIA_DIR, not a bot token.
-    return load_storage_settings()
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import failed, run_doctor
 
-
-def _cmd_db(args: argparse.Namespace) -> int:
-    from storage import migrate
-    from storage.db import ensure_sqlite_directory
-
-    url = _storage_settings().database_url
-    ensure_sqlite_directory(url)
-    if args.db_command == "reindex-search":
-        print(f"masked the search copy of {asyncio.run(_reindex_search(url))} tips again")
-        return 0
-    if args.db_command == "upgrade":
-        migrate.upgrade(url, args.revision)
-    elif args.db_command == "downgrade":
-        migrate.downgrade(url, args.revision)
-    print(f"database at revision {asyncio.run(_current(url)) or 'base'} (head: {migrate.head_revision()})")
+    checks = asyncio.run(run_doctor(webhook=args.webhook))
+    for check in checks:
+        print(check.line())
+    if failed(checks):
+        print("Something needs fixing: see the lines marked ✗.", file=sys.stderr)
+        return 1
     return 0
 
 
-async def _reindex_search(url: str) -> int:
-    from storage.db import create_engine, create_session_factory
-    from storage.migrate import upgrade_if_needed
-    from storage.privacy import Privacy
-    from storage.search_index import reindex_search
-    from storage.uow import Database
+def _print_quick_doctor(settings: StorageSettings) -> None:
+    """The short form of `tracebot doctor` at start: local checks only, never fatal."""
+    from bot.doctor import quick_summary
 
-    engine = create_engine(url)
     try:
-        await upgrade_if_needed(engine, url)
-        # Masking reads only tip text: no reporter data, so no real key is needed.
-        return await reindex_search(Database(create_session_factory(engine), Privacy(secrets.token_hex(32))))
-    finally:
-        await engine.dispose()
+        print(quick_summary(settings), flush=True)
+    except Exception as exc:  # noqa: BLE001 - a summary must never keep the bot from starting
+        print(f"doctor: summary unavailable ({type(exc).__name__}); run `tracebot doctor`", flush=True)
 
 
-async def _current(url: str) -> str | None:
-    from storage.db import create_engine
-    from storage.migrate import current_revision
-
-    engine = create_engine(url)
-    try:
-        return await current_revision(engine)
-    finally:
-        await engine.dispose()
+def _storage_settings() -> StorageSettings:
+    # Database and catalog commands need only DATABASE_URL/MEDIA_DIR, not a bot token.
+    return load_storage_settings()
 
 
 def _cmd_objects_import(args: argparse.Namespace) -> int:
@@ -148,17 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", default="data/demo", help="where the demo keeps its database and images")
     demo.set_defaults(handler=_cmd_demo)
 
-    db = commands.add_parser("db", help="database migrations")
-    db_commands = db.add_subparsers(dest="db_command", required=True)
-    upgrade = db_commands.add_parser("upgrade", help="migrate to the latest schema (or REVISION)")
-    upgrade.add_argument("revision", nargs="?", default="head")
-    downgrade = db_commands.add_parser("downgrade", help="migrate down to REVISION (e.g. base)")
-    downgrade.add_argument("revision")
-    db_commands.add_parser("current", help="show the schema revision")
-    db_commands.add_parser(
-        "reindex-search", help="mask the searchable copy of tips again after the masking rules changed"
-    )
-    db.set_defaults(handler=_cmd_db)
+    doctor = commands.add_parser("doctor", help="check settings, database, Bot API, media, models and disk")
+    doctor.add_argument("--webhook", action="store_true", help="also check the webhook (implied by WEBHOOK_URL)")
+    doctor.set_defaults(handler=_cmd_doctor)
+
+    from bot.cli_db import add_commands as add_database_commands
+
+    add_database_commands(commands)  # upgrade, downgrade, current, backup, restore
 
     objects = commands.add_parser("objects", help="object catalog")
     object_commands = objects.add_subparsers(dest="objects_command", required=True)
@@ -185,18 +160,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except SettingsError as exc:
-        print(f"tracebot: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from bot.catalog import CatalogError
+        from bot.cli_errors import FAILURE_EXIT, SETTINGS_EXIT, explain
 
-        if isinstance(exc, (CatalogError, ValueError)):
-            print(f"tracebot: {exc}", file=sys.stderr)
-            return 1
-        raise
+        message = explain(exc)
+        if message is None:
+            raise  # not an expected failure: a bug, whose traceback is worth having
+        print(f"tracebot: {message}", file=sys.stderr)
+        return SETTINGS_EXIT if isinstance(exc, SettingsError) else FAILURE_EXIT
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from bot.cli_errors import CommandError
 from bot.settings import load_settings, load_storage_settings
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_if_needed
@@ -20,13 +22,17 @@ from storage.uow import Database
 from translations.i18n import Catalogs
 from translations.models import (
     InstallProgress,
+    PackageIndexUnreachable,
     download_and_install,
     install_package_files,
     languages_without_path_to_english,
     list_installed,
 )
+from translations.routing import normalize_code
 
 console = Console(stderr=True)
+
+ARGOS_ONLY_CODES = {"zt", "pb"}  # argos's codes for traditional Chinese and Brazilian Portuguese
 
 
 async def _requeue_unsupported(database_url: str, packages_dir: Path) -> int:
@@ -46,32 +52,57 @@ async def _requeue_unsupported(database_url: str, packages_dir: Path) -> int:
         await engine.dispose()
 
 
+def unknown_language_codes(codes: list[str]) -> list[str]:
+    """The codes that name no language (argos's own `zt`/`pb` included as known)."""
+    unknown = []
+    for code in codes:
+        normalized = normalize_code(code)
+        if normalized in ARGOS_ONLY_CODES:
+            continue
+        try:
+            Locale.parse(normalized)
+        except (UnknownLocaleError, ValueError):
+            unknown.append(code)
+    return unknown
+
+
 def _cmd_models_install(args: argparse.Namespace) -> int:
     settings = load_storage_settings()
     packages_dir = settings.argos_packages_dir
+    if not args.file and not args.codes:
+        raise CommandError("name language codes (downloads) or --file X.argosmodel (offline)")
+    missing_files = [path for path in args.file or [] if not Path(path).is_file()]
+    if missing_files:
+        raise CommandError("no such file: " + ", ".join(missing_files))
+    unknown = unknown_language_codes(args.codes)
+    if unknown:
+        raise CommandError(f"unknown language code {', '.join(unknown)}: use ISO 639-1 codes such as de fr pl ar")
     if args.file:
         with console.status("installing..."):
             installed = install_package_files([Path(path) for path in args.file], packages_dir)
         for model in installed:
             console.print(f"installed {model.from_code} -> {model.to_code} ({model.version})")
     if args.codes:
-        with Progress(TextColumn("{task.description}"), BarColumn(), console=console) as progress:
+        with Progress(TextColumn("{task.description}"), BarColumn(), console=console, transient=True) as progress:
             task = progress.add_task("fetching the package index", total=None)
 
             def show(event: InstallProgress) -> None:
                 description = f"{event.stage} {event.package} {event.message}".strip()
                 progress.update(task, description=description, completed=event.step, total=event.total or None)
 
-            report = download_and_install(args.codes, show, packages_dir=packages_dir)
+            try:
+                report = download_and_install(args.codes, show, packages_dir=packages_dir)
+            except PackageIndexUnreachable as exc:
+                raise CommandError(
+                    f"the argos package index is unreachable ({exc.url}): no internet here? Download the "
+                    ".argosmodel files elsewhere and run `tracebot models install --file FILE.argosmodel`"
+                ) from None
         for model in report.installed:
             console.print(f"installed {model.from_code} -> {model.to_code} ({model.version})")
         if report.already_installed:
             console.print("already translatable: " + ", ".join(report.already_installed))
         if report.unavailable:
             console.print("[yellow]no package to English for: " + ", ".join(report.unavailable))
-    if not args.file and not args.codes:
-        console.print("name language codes (downloads) or --file X.argosmodel (offline)")
-        return 1
     moved = asyncio.run(_requeue_unsupported(settings.database_url, packages_dir))
     console.print(f"{moved} tips waiting for a model were queued for translation")
     return 0

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.logs import update_context
+from bot.metrics import UPDATE_SECONDS, UPDATES_HANDLED, update_kind
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -23,6 +27,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._waiters: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        with update_context(update_id):  # log records get the update id, never its content
+            await self._in_chat_order(update, _timed(update_kind(update), coroutine))
+
+    async def _in_chat_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
@@ -44,3 +53,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+async def _timed(kind: str, coroutine: Awaitable[Any]) -> None:
+    """Handler latency: from the chat's turn coming up to the handlers finishing."""
+    started = time.perf_counter()
+    try:
+        await coroutine
+    finally:
+        UPDATE_SECONDS.labels(kind=kind).observe(time.perf_counter() - started)
+        UPDATES_HANDLED.labels(kind=kind).inc()

@@ -11,13 +11,15 @@ from aiohttp import web
 
 import review
 from bot.catalog import import_catalog
-from bot.demo_catalog import write_demo_catalog
+from bot.demo_catalog import QUESTION_TRANSLATIONS, write_demo_catalog
+from bot.doctor import quick_summary
 from bot.settings import Settings, load_settings
 from bot.web import SERVICES, create_web_app
 from emulator import BotApiEmulator
 from review.config import DashboardConfig
 from review.security import Passwords
 from storage.models import ModeratorRole
+from translations.models import languages_without_path_to_english
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,33 @@ def demo_settings(data_dir: Path, host: str, port: int, emulator_port: int) -> S
         web_port=port,
         webhook_url=None,
     )
+
+
+def demo_languages() -> list[str]:
+    """The languages the demo catalog's questions come in (besides English)."""
+    return sorted({language for questions in QUESTION_TRANSLATIONS.values() for language in questions})
+
+
+def translation_hint(packages_dir: Path) -> str:
+    """What a newcomer will see about translation, and the command that changes it."""
+    languages = demo_languages()
+    missing = languages_without_path_to_english(languages, packages_dir)
+    if not missing:
+        return f"Translation: models for {' '.join(languages)} are installed; tips are translated to English."
+    return (
+        f"Translation: no model for {' '.join(missing)} is installed in {packages_dir}, so tips in those languages\n"
+        "  show 'Language not supported by the translator'. On a machine with internet:\n"
+        f"    .venv/bin/tracebot models install {' '.join(missing)}\n"
+        "  (or `tracebot models install --file X.argosmodel` offline), then restart the demo."
+    )
+
+
+def _startup_notes(settings: Settings) -> str:
+    """The translation hint and the doctor's short form; they only inform, so they never stop the demo."""
+    try:
+        return f"{translation_hint(settings.argos_packages_dir)}\n{quick_summary(settings)}"
+    except Exception as exc:  # noqa: BLE001 - see above
+        return f"(start-up checks unavailable: {type(exc).__name__}; run `tracebot doctor`)"
 
 
 def create_demo_app(
@@ -84,7 +113,9 @@ def create_demo_app(
             "\nTracebot demo is running (synthetic objects, local Bot API emulator, no network).\n"
             f"  Chat with the bot:  {chat}\n"
             f"  Review dashboard:   http://{host}:{port}/review/  (user {DEMO_MODERATOR}, password {demo_password})\n"
-            f"  Health / metrics:   http://{host}:{port}/healthz  http://{host}:{port}/metrics\n"
+            f"  Health / metrics:   http://{host}:{port}/healthz  http://{host}:{port}/readyz  "
+            f"http://{host}:{port}/metrics\n"
+            f"{_startup_notes(settings)}\n"
             "Press Ctrl+C to stop.\n",
             flush=True,
         )

@@ -1,4 +1,4 @@
-"""Logging set-up: readable text by default, JSON lines for log collectors.
+"""Logging set-up: readable text by default, JSON lines for log collectors (`LOG_FORMAT=json`).
 
 Logs never carry what a reporter wrote, where they are or who they are. Our own log lines name
 update and tip ids, methods and error classes only; and because exception messages quote such
@@ -6,6 +6,9 @@ things (a database error its SQL parameters, a driver error the value it choked 
 error the text it refused), tracebacks are written with every exception's class and code
 location but without its message. Libraries that dump whole updates and API calls at DEBUG
 (python-telegram-bot) are held at INFO whatever LOG_LEVEL says.
+
+Every record logged while an update is being handled carries that update's id (set by
+`bot.concurrency` through `update_context`), so a collector can group one update's lines.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import json
 import logging
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TextIO
@@ -23,12 +29,38 @@ LIBRARY_FLOORS = {
     "telegram": logging.INFO,
     "telegram.ext.Updater": logging.WARNING,
     "aiosqlite": logging.INFO,  # DEBUG prints every statement with its parameters
+    "asyncpg": logging.INFO,
+    "hpack": logging.INFO,
     "httpx": logging.WARNING,
     "aiohttp.access": logging.WARNING,
     "alembic.runtime.migration": logging.WARNING,
 }
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
+_UPDATE_ID: ContextVar[int | None] = ContextVar("tracebot_update_id", default=None)
+
+
+@contextmanager
+def update_context(update_id: int | None) -> Iterator[None]:
+    """Tag every record logged inside the block (and tasks started there) with `update_id`."""
+    token = _UPDATE_ID.set(update_id)
+    try:
+        yield
+    finally:
+        _UPDATE_ID.reset(token)
+
+
+def current_update_id() -> int | None:
+    return _UPDATE_ID.get()
+
+
+class UpdateIdFilter(logging.Filter):
+    """Copies the current update id onto each record as `record.update_id` (None outside an update)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.update_id = _UPDATE_ID.get()
+        return True
 
 
 def _qualified_name(kind: type[BaseException]) -> str:
@@ -57,12 +89,20 @@ def describe_exception(error: BaseException) -> str:
 
 
 class PrivateFormatter(logging.Formatter):
-    """Text lines; tracebacks without exception messages (see the module docstring)."""
+    """Text lines (with `[update N]` while an update is handled); tracebacks without messages."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
         # Never reuse a traceback another handler's formatter cached on the record: it has the messages.
         record.exc_text = None
-        return super().format(record)
+        line = super().format(record)
+        update_id = getattr(record, "update_id", None)
+        if update_id is None:
+            return line
+        head, sep, tail = line.partition(": ")
+        return f"{head} [update {update_id}]{sep}{tail}"
 
     def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 - logging's own name
         error = ei[1]
@@ -70,25 +110,28 @@ class PrivateFormatter(logging.Formatter):
 
 
 class JsonFormatter(PrivateFormatter):
+    """One JSON object per line: time, level, logger, message, update_id, exception (no messages)."""
+
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
+        update_id = getattr(record, "update_id", None)
+        if update_id is not None:
+            entry["update_id"] = update_id
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def make_handler(fmt: str = "text", stream: TextIO | None = None) -> logging.Handler:
     """The handler Tracebot logs through (to stderr unless `stream` is given)."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(PrivateFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else PrivateFormatter())
+    handler.addFilter(UpdateIdFilter())
     return handler
 
 

@@ -19,6 +19,7 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.metrics import BOT_API_ERRORS, api_method
 from storage.text import storable_payload
 
 if TYPE_CHECKING:
@@ -176,13 +177,18 @@ class AiohttpRequest(BaseRequest):
                 timeout=timeout,
                 proxy=self._proxy,
             ) as response:
+                if response.status != 200:  # the Bot API answers 200 for success only
+                    BOT_API_ERRORS.labels(method=api_method(url), status=str(response.status)).inc()
                 return response.status, await response.read()
         except TimeoutError as exc:
             # aiohttp's timeout errors subclass both TimeoutError and ClientError.
+            BOT_API_ERRORS.labels(method=api_method(url), status="timeout").inc()
             raise TimedOut(f"Timed out: {type(exc).__name__}") from exc
         except aiohttp.ClientError as exc:
+            BOT_API_ERRORS.labels(method=api_method(url), status="network").inc()
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
         except OSError as exc:
+            BOT_API_ERRORS.labels(method=api_method(url), status="network").inc()
             raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
 
 

@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from telegram import Update
 
 from bot.application import build_application, publish_commands
+from bot.health import readiness, refresh_queue_gauges
 from bot.maintenance import run_maintenance
 from bot.metrics import WEBHOOK_REJECTED, WEBHOOK_UPDATES
 from bot.services import BotServices
@@ -28,7 +28,7 @@ from bot.translation import build_translation_worker
 from handlers.context import Services, TracebotApplication
 from review.appkeys import DATABASE, MEDIA_ROOT
 from storage.db import create_engine, create_session_factory
-from storage.migrate import upgrade_if_needed
+from storage.migrate import head_revision, upgrade_if_needed
 from storage.privacy import Privacy
 from storage.search_index import reindex_search
 from storage.text import storable_payload
@@ -46,6 +46,7 @@ SERVICES = web.AppKey("services", BotServices)
 TELEGRAM = web.AppKey("telegram", TracebotApplication)  # type: ignore[arg-type]
 MODE = web.AppKey("mode", str)
 SEARCH_REINDEX = web.AppKey("search_reindex", asyncio.Task[int])
+HEAD_REVISION = web.AppKey("head_revision", str)
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
@@ -56,6 +57,8 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     try:
         if await upgrade_if_needed(engine, settings.database_url):
             log.info("database schema upgraded to the latest revision")
+        head = await asyncio.to_thread(head_revision)
+        app[HEAD_REVISION] = head or "base"
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
         worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
         app[SERVICES] = Services(
@@ -94,6 +97,11 @@ async def search_index_context(app: web.Application) -> AsyncIterator[None]:
 async def translation_context(app: web.Application) -> AsyncIterator[None]:
     """Run the in-process translation worker (TRANSLATION_WORKER=inline) for the app's lifetime."""
     worker = app[SERVICES].translation_worker
+    if worker is not None:
+        # Models installed while we were stopped: tips that waited for them are translated now.
+        moved = await worker.requeue_unsupported()
+        if moved:
+            log.info("%d tips waiting for a translation model were queued again", moved)
     task = asyncio.create_task(worker.run_forever(), name="translation-worker") if worker else None
     try:
         yield
@@ -109,7 +117,11 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
     settings = services.settings
     application = build_application(services, polling=mode == "polling")
     app[TELEGRAM] = application
-    await application.initialize()
+    try:
+        await application.initialize()  # opens the HTTP sessions, then getMe
+    except BaseException:
+        await application.bot.shutdown()  # PTB leaves the sessions open when getMe fails
+        raise
     try:
         await publish_commands(application, services)
         await application.start()
@@ -191,16 +203,19 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    try:
-        async with services.database.session_factory() as session:
-            await session.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
-        return web.json_response({"status": "unhealthy", "database": str(type(exc).__name__)}, status=503)
+    """Liveness: the process answers. A database outage shows in /readyz and must not get us restarted."""
     return web.json_response({"status": "ok"})
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: 200 when this instance should get traffic, 503 otherwise; the body names each check."""
+    services = request.app[SERVICES]
+    report = await readiness(services.database, request.app[HEAD_REVISION], services.translation_worker)
+    return web.json_response(report.body, status=200 if report.ok else 503)
+
+
 async def metrics(request: web.Request) -> web.Response:
+    await refresh_queue_gauges(request.app[SERVICES].database)
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
@@ -241,6 +256,7 @@ def create_web_app(
     app.cleanup_ctx.append(translation_context)
     app.cleanup_ctx.append(telegram_context)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     if mode == "webhook":
         app.router.add_post(settings.webhook_path, telegram_webhook)

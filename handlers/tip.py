@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from handlers import browse, callbacks, keyboards
 from handlers.context import TracebotContext
 from handlers.groups import Group
+from handlers.metrics import TIPS_COMMITTED
 from handlers.start import welcome_text
 from handlers.telegram_text import MAX_TEXT, quote, visible_length
 from handlers.turn import Step, Turn, in_turn
@@ -198,7 +199,7 @@ def confirmation_text(gettext: Callable[[str], str], tip_id: int) -> str:
 
 async def _submit(turn: Turn) -> None:
     draft = turn.conversation.draft
-    tip_id, _created = await turn.uow.tips.submit(
+    tip_id, created = await turn.uow.tips.submit(
         TipDraft(
             draft_token=draft["token"],
             object_id=int(draft["object_id"]),
@@ -215,6 +216,12 @@ async def _submit(turn: Turn) -> None:
     )
     turn.conversation.draft = {}
     turn.step = Step.BROWSING
+    if created:
+
+        async def count_tip() -> None:  # queued, so it counts only once the commit succeeded
+            TIPS_COMMITTED.inc()
+
+        turn.later(count_tip, method="countTip")
     told = turn.say(confirmation_text(turn.gettext, tip_id), keyboards.after_tip(turn, int(draft["object_id"])))
     database = turn.context.services.database
 

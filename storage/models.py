@@ -340,3 +340,15 @@ def parse_tip_reference(reference: str) -> int | None:
     if reference.startswith("T-") and reference[2:].isdigit():
         return int(reference[2:])
     return None
+
+
+class WorkerHeartbeat(Base):
+    """A background worker's last sign of life, so readiness checks on any instance can see it."""
+
+    __tablename__ = "worker_heartbeats"
+    __table_args__ = (Index("ix_worker_heartbeats_kind_beat_at", "kind", "beat_at"),)
+
+    worker_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # "translation"
+    started_at: Mapped[datetime] = mapped_column()
+    beat_at: Mapped[datetime] = mapped_column()

@@ -16,6 +16,7 @@ from storage.repositories import (
     UpdateRepository,
 )
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
+from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
 from storage.repositories.retention import RetentionRepository
@@ -37,6 +38,7 @@ class UnitOfWork:
     translation_jobs: TranslationJobRepository
     confirmations: TipConfirmations
     retention: RetentionRepository
+    heartbeats: HeartbeatRepository
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -70,6 +72,7 @@ class UnitOfWork:
         self.translation_jobs = TranslationJobRepository(session)
         self.confirmations = TipConfirmations(session)
         self.retention = RetentionRepository(session)
+        self.heartbeats = HeartbeatRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.login_throttle = LoginThrottleRepository(session)

@@ -24,7 +24,20 @@ _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class WorkerError(RuntimeError):
-    """The child process failed; the message says why."""
+    """The child process failed; the message says why, `kind` what kind of failure it reported."""
+
+    def __init__(self, message: str, kind: str | None = None, url: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.url = url
+
+
+class IndexUnreachableError(RuntimeError):
+    """Child side: argos could not download its package index (no network, proxy, DNS...)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"could not fetch the package index {url}")
+        self.url = url
 
 
 def run(
@@ -67,7 +80,8 @@ def run(
     if failure is not None or returncode != 0:
         reason = failure["message"] if failure else f"exit status {returncode}"
         tail = errors.strip().splitlines()[-5:]
-        raise WorkerError(reason + ("\n" + "\n".join(tail) if tail and not failure else ""))
+        kind, url = (failure.get("kind"), failure.get("url")) if failure else (None, None)
+        raise WorkerError(reason + ("\n" + "\n".join(tail) if tail and not failure else ""), kind, url)
     return events
 
 
@@ -89,6 +103,9 @@ def main() -> int:
             _download(request["codes"], request["target"], emit)
         else:
             raise ValueError(f"unknown action {request['action']!r}")
+    except IndexUnreachableError as exc:
+        emit("error", kind="index_unreachable", url=exc.url, message=str(exc))
+        return 1
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises
         emit("error", message=f"{type(exc).__name__}: {exc}")
         return 1
@@ -112,7 +129,7 @@ def _download(codes: list[str], target: str, emit: Callable[..., None]) -> None:
     emit("index", message=settings.remote_package_index)
     package.update_package_index()  # logs and returns on failure, so check the result
     if not Path(settings.local_package_index).is_file():
-        raise RuntimeError(f"could not fetch the package index {settings.remote_package_index}")
+        raise IndexUnreachableError(settings.remote_package_index)
     available = {(p.from_code, p.to_code): p for p in package.get_available_packages() if p.type == "translate"}
     have = {(m.from_code, m.to_code) for m in list_installed(Path(settings.package_data_dir))}
     plan: list[Any] = []

@@ -41,6 +41,13 @@ from translations.routing import find_route, normalize_code
 log = logging.getLogger(__name__)
 
 
+class PackageIndexUnreachable(PackageError):  # noqa: N818 - reads as what happened, like PackageError
+    """argos's package index could not be downloaded (no network): only `--file` installs work."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"could not fetch the package index {url}")
+        self.url = url
+
 
 @dataclass(frozen=True)
 class InstallProgress:
@@ -224,6 +231,8 @@ def _run_worker(
     try:
         return [_progress(event) for event in _argos_worker.run(request, env, forward)]
     except _argos_worker.WorkerError as exc:
+        if exc.kind == "index_unreachable":
+            raise PackageIndexUnreachable(exc.url or "") from None
         raise PackageError(str(exc)) from exc
 
 
@@ -273,6 +282,7 @@ __all__ = [
     "InstallProgress",
     "InstalledModel",
     "PackageError",
+    "PackageIndexUnreachable",
     "default_packages_dir",
     "inspect_package_file",
     "list_installed",

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +27,9 @@ from translations.detect import Detection, LanguageDetector
 log = logging.getLogger(__name__)
 
 TARGET = "en"
+HEARTBEAT_KIND = "translation"
+# A worker whose heartbeat is older than this is taken for dead (it beats every `heartbeat_interval`).
+HEARTBEAT_STALE_AFTER = timedelta(seconds=60)
 
 
 class Translator(Protocol):
@@ -41,6 +47,7 @@ class WorkerOptions:
     lease: timedelta = timedelta(minutes=10)
     max_attempts: int = 6
     base_backoff: timedelta = timedelta(seconds=30)
+    heartbeat_interval: float = 10.0
 
 
 def backoff(attempts: int, base: timedelta) -> timedelta:
@@ -110,6 +117,9 @@ class TranslationWorker:
         self._translator = translator
         self._options = options or WorkerOptions()
         self._wake = asyncio.Event()
+        # Unique per process and start, readable in the heartbeat table: host, pid, random suffix.
+        self.worker_id = f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._progress_at = 0.0  # loop time the work loop last started an iteration
 
     def wake(self) -> None:
         """A new tip is waiting: don't sleep out the poll interval."""
@@ -163,14 +173,56 @@ class TranslationWorker:
 
     async def run_forever(self) -> None:
         log.info("translation worker started")
+        loop = asyncio.get_running_loop()
+        self._progress_at = loop.time()
+        heartbeat = asyncio.create_task(self._heartbeat_forever(), name="translation-heartbeat")
+        try:
+            while True:
+                self._progress_at = loop.time()
+                try:
+                    handled = await self.run_once()
+                except Exception:
+                    log.exception("translation worker iteration failed")
+                    handled = 0
+                if handled:
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._options.poll_interval)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            await self._forget_heartbeat()
+
+    async def beat(self, started_at: datetime) -> None:
+        """Record that this worker is alive (in the database, so every instance's /readyz sees it)."""
+        now = datetime.now(UTC)
+        async with self._database.unit_of_work() as uow:
+            await uow.heartbeats.beat(self.worker_id, HEARTBEAT_KIND, started_at, now)
+            await uow.heartbeats.prune(HEARTBEAT_KIND, now - timedelta(days=1))
+            await uow.commit()
+
+    async def _heartbeat_forever(self) -> None:
+        """Beat every `heartbeat_interval` while the work loop makes progress.
+
+        A batch stuck for longer than the lease stops the beats, so the worker shows as dead
+        while its claimed tips go back to the queue.
+        """
+        loop, started_at = asyncio.get_running_loop(), datetime.now(UTC)
         while True:
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("translation worker iteration failed")
-                handled = 0
-            if handled:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._options.poll_interval)
+            if loop.time() - self._progress_at < self._options.lease.total_seconds():
+                try:
+                    await self.beat(started_at)
+                except Exception as exc:  # noqa: BLE001 - a missed beat is retried at the next interval
+                    log.warning("translation worker heartbeat failed: %s", type(exc).__name__)
+            await asyncio.sleep(self._options.heartbeat_interval)
+
+    async def _forget_heartbeat(self) -> None:
+        try:
+            async with asyncio.timeout(5):
+                async with self._database.unit_of_work() as uow:
+                    await uow.heartbeats.remove(self.worker_id)
+                    await uow.commit()
+        except Exception as exc:  # noqa: BLE001 - the row goes stale and is pruned later
+            log.info("could not remove the worker heartbeat: %s", type(exc).__name__)

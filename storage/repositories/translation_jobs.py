@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Tip, TranslationStatus
@@ -101,9 +101,19 @@ class TranslationJobRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def counts(self) -> dict[str, int]:
-        from sqlalchemy import func
+    async def queue_stats(self) -> tuple[int, datetime | None]:
+        """How many tips wait for translation, and when the oldest of them was received.
 
+        Both come from the `translation_status` index: a count over the pending entries and the
+        smallest pending id, then one primary-key lookup; never a scan of all tips.
+        """
+        pending = Tip.translation_status == TranslationStatus.PENDING
+        depth, oldest_id = (await self._session.execute(select(func.count(), func.min(Tip.id)).where(pending))).one()
+        if oldest_id is None:
+            return 0, None
+        return int(depth), await self._session.scalar(select(Tip.created_at).where(Tip.id == oldest_id))
+
+    async def counts(self) -> dict[str, int]:
         rows = await self._session.execute(
             select(Tip.translation_status, func.count()).group_by(Tip.translation_status)
         )
