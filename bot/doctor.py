@@ -72,7 +72,7 @@ def warning(name: str, detail: str, fix: str, summary: str = "") -> Check:
 
 
 def check_settings(settings: Settings | None, error: SettingsError | None) -> Check:
-    from bot.demo import DEMO_SECRET_KEY, DEMO_TOKEN
+    from bot.settings import DEMO_SECRET_KEY, DEMO_TOKEN
 
     if settings is None:
         return problem("Settings", str(error).removeprefix("invalid settings: "), "fix them in .env (see .env.example)")
