@@ -56,6 +56,7 @@ class TipUser:
     stats: DriverStats = field(default_factory=DriverStats)
     _stalls_in_row: int = 0
     _seen_card: bool = False
+    _pressed_revision: int = 0  # the draft revision of the preview on which Send was pressed
 
     def __post_init__(self) -> None:
         self.user: SimulatedUser = self.emulator.user(self.user_id, first_name="Chaos", language_code="en")
@@ -110,6 +111,10 @@ class TipUser:
         await self._pause()
         await self.user.press_data(message.message_id, data)
 
+    async def _press_send(self, message: BotMessage, send: str) -> None:
+        self._pressed_revision = _revision(send)
+        await self._press(message, send)
+
     def _new_attempt(self) -> None:
         self.attempt += 1
         self.phase = Phase.FLOW
@@ -130,15 +135,22 @@ class TipUser:
             self.stats.flood_warnings += 1
             return
         self._stalls_in_row = 0
-        if self.phase is Phase.SENT:
-            return  # only the reference matters now; never confirm or reuse this attempt again
         send = next((value for value in data if value.startswith("tip:send")), None)
+        shown = NONCE.search(text)
+        current = shown is not None and shown.group() == self.nonce
+        if self.phase is Phase.SENT:
+            # Only the reference matters now, with one exception: Send is tied to the preview's draft
+            # revision, and a press on a preview that a later one replaced (a stall made us write the
+            # tip again) is answered with the newer preview instead of saving. The bot said nothing
+            # was saved, so the reporter presses Send on what it now shows: same attempt, same nonce.
+            if send is not None and current and _revision(send) > self._pressed_revision:
+                await self._press_send(message, send)
+            return
         if send is not None:
-            shown = NONCE.search(text)
-            if shown is not None and shown.group() == self.nonce:
-                await self._press(message, send)
+            if current:
                 self.confirmed.add(self.nonce)
                 self.phase = Phase.SENT
+                await self._press_send(message, send)
             else:  # a preview of an older attempt: make the bot show the current one
                 await self._write_tip()
         elif any(value.startswith("cty:") for value in data):
@@ -164,6 +176,12 @@ class TipUser:
             self._new_attempt()
             await self._command("cancel")
             await self._command("start")
+
+
+def _revision(send: str) -> int:
+    """The draft revision a `tip:send:N` button carries (0 for a bare `tip:send`)."""
+    tail = send.removeprefix("tip:send").lstrip(":")
+    return int(tail) if tail.isdigit() else 0
 
 
 def _fresh(message: BotMessage) -> bool:
