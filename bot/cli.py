@@ -15,8 +15,8 @@ from bot.settings import SettingsError, StorageSettings, load_settings, load_sto
 def _cmd_run(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from bot.demo_defaults import DEMO_SECRET_KEY, DEMO_TOKEN
     from bot.logs import configure_logging
-    from bot.settings import DEMO_SECRET_KEY, DEMO_TOKEN
     from bot.web import create_web_app
 
     settings = load_settings()

@@ -10,12 +10,9 @@ from __future__ import annotations
 import errno
 import sqlite3
 
-from alembic.util import CommandError as AlembicCommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.catalog import CatalogError
 from bot.settings import SettingsError, load_storage_settings
 from translations.packages import PackageError
 
@@ -52,6 +49,12 @@ def _configured_database() -> str:
 
 def explain(exc: BaseException) -> str | None:
     """One line for an expected failure, or None for an unexpected one (a bug)."""
+    # Imported here: the command line starts faster without the bot's stack (and this runs once).
+    from alembic.util import CommandError as AlembicCommandError
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    from bot.catalog import CatalogError
+
     if isinstance(exc, (SettingsError, CommandError, CatalogError, PackageError)):
         return str(exc)
     if isinstance(exc, DBAPIError):

@@ -12,8 +12,9 @@ from aiohttp import web
 import review
 from bot.catalog import import_catalog
 from bot.demo_catalog import QUESTION_TRANSLATIONS, write_demo_catalog
+from bot.demo_defaults import DEMO_SECRET_KEY, DEMO_TOKEN
 from bot.doctor import quick_summary
-from bot.settings import DEMO_SECRET_KEY, DEMO_TOKEN, Settings, load_settings
+from bot.settings import Settings, load_settings
 from bot.web import SERVICES, create_web_app
 from emulator import BotApiEmulator
 from review.config import DashboardConfig
@@ -23,7 +24,6 @@ from translations.models import languages_without_path_to_english
 
 log = logging.getLogger(__name__)
 
-# Embedded demo defaults. They are public on purpose: `tracebot run` never accepts them.
 DEMO_BOT_USERNAME = "TracebotDemoBot"
 DEMO_MODERATOR = "demo"
 

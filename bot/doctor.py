@@ -22,6 +22,7 @@ import aiohttp
 from sqlalchemy.engine import make_url
 
 from bot.cli_errors import first_line, safe_database_url
+from bot.demo_defaults import DEMO_SECRET_KEY, DEMO_TOKEN
 from bot.settings import Settings, SettingsError, StorageSettings, load_settings, load_storage_settings
 from translations.i18n import Catalogs
 from translations.models import languages_without_path_to_english
@@ -72,8 +73,6 @@ def warning(name: str, detail: str, fix: str, summary: str = "") -> Check:
 
 
 def check_settings(settings: Settings | None, error: SettingsError | None) -> Check:
-    from bot.settings import DEMO_SECRET_KEY, DEMO_TOKEN
-
     if settings is None:
         return problem("Settings", str(error).removeprefix("invalid settings: "), "fix them in .env (see .env.example)")
     secret = settings.secret_key.get_secret_value()

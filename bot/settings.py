@@ -11,9 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,200}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tracebot.db"
-# The demo's public values: `run` and `doctor` refuse them outside the demo.
-DEMO_TOKEN = "123456789:TRACEBOT-demo-token-not-a-secret"  # noqa: S105 - public demo value
-DEMO_SECRET_KEY = "tracebot-demo-secret-key-not-for-production-use"  # noqa: S105 - public demo value
 
 
 class SettingsError(Exception):
