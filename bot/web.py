@@ -89,6 +89,9 @@ async def search_index_context(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # Usually done in milliseconds; cancelling it inside a query leaves the driver a connection
+        # to close after the loop has gone, so give it a moment first.
+        await asyncio.wait({task}, timeout=2)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -252,9 +255,10 @@ def create_web_app(
     app.cleanup_ctx.extend(before_bot or [])
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.extend(after_services or [])
-    app.cleanup_ctx.append(search_index_context)
     app.cleanup_ctx.append(translation_context)
     app.cleanup_ctx.append(telegram_context)
+    # Last: only an instance that started re-masks, and a failed start leaves no query half-done.
+    app.cleanup_ctx.append(search_index_context)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

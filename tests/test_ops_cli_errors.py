@@ -55,6 +55,7 @@ CASES = [
     Case("db current", ("db", "current"), "DATABASE_URL must be a sqlite:/// or postgresql:// URL",
          {"DATABASE_URL": "mysql://db/tracebot"}, status=2),
     Case("db backup", ("db", "backup", "copy.db"), "no SQLite database at"),
+    Case("db reindex-search", ("db", "reindex-search"), "cannot connect to the database", {"DATABASE_URL": UNREACHABLE_DB}),
     Case("db restore", ("db", "restore", "--yes", "missing-backup.db"), "no such file: missing-backup.db"),
     Case("objects import", ("objects", "import", "no-such-folder"), "not found"),
     Case("objects import", ("objects", "import", "bad-catalog"), "bad-catalog/catalog.toml"),
