@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LoginThrottle
+from storage.repositories.upsert import insert_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +40,7 @@ class LoginThrottleRepository:
             {"key": key, "failures": 0, "next_attempt_at": now, "expires_at": expires_at} for key in sorted(set(keys))
         ]
         if empty:
-            await self._session.execute(self._insert().values(empty).on_conflict_do_nothing())
+            await self._session.execute(insert_for(self._session, LoginThrottle).values(empty).on_conflict_do_nothing())
 
     async def lock(self, keys: Iterable[str]) -> dict[str, ThrottleState]:
         """The counters that exist, locked until the transaction ends (`SELECT ... FOR UPDATE` on
@@ -69,10 +67,6 @@ class LoginThrottleRepository:
             row.key: ThrottleState(row.key, row.failures, row.next_attempt_at, row.trusted_until, row.expires_at)
             for row in result
         }
-
-    def _insert(self) -> Any:
-        dialect = self._session.bind.dialect.name if self._session.bind is not None else ""
-        return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(LoginThrottle)
 
     async def save(self, state: ThrottleState) -> None:
         await self._session.execute(

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate, utcnow
+from storage.repositories.upsert import insert_for
 
 
 class UpdateRepository:
@@ -35,10 +34,11 @@ class UpdateRepository:
         On PostgreSQL a concurrent duplicate waits for the first attempt's transaction to end.
         """
         values = {"bot_id": bot_id, "update_id": update_id, "processed_at": utcnow()}
-        dialect = self._session.bind.dialect.name if self._session.bind is not None else ""
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         statement = (
-            insert(ProcessedUpdate).values(**values).on_conflict_do_nothing().returning(ProcessedUpdate.update_id)
+            insert_for(self._session, ProcessedUpdate)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(ProcessedUpdate.update_id)
         )
         return (await self._session.execute(statement)).first() is not None
 
