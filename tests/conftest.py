@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from emulator import BotApiEmulator
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.privacy import Privacy
+from storage.uow import Database
 from tests.support.databases import fresh_database
 from tests.support.harness import TOKEN, RunningBot, make_settings, running_bot
 
@@ -16,6 +21,17 @@ from tests.support.harness import TOKEN, RunningBot, make_settings, running_bot
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     async with fresh_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """The storage layer alone, on a migrated database (no bot)."""
+    await asyncio.to_thread(upgrade, database_url)
+    engine = create_engine(database_url)
+    try:
+        yield Database(create_session_factory(engine), Privacy("k" * 40))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

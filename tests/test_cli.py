@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -12,16 +9,7 @@ from aiohttp import web
 
 from bot.demo import create_demo_app
 from bot.demo_catalog import write_demo_catalog
-
-ROOT = Path(__file__).parents[1]
-
-
-def tracebot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=environment, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
+from tests.support.cli import tracebot
 
 
 def test_objects_import_is_idempotent_and_validates(tmp_path: Path) -> None:

@@ -21,6 +21,9 @@ from emulator.state import WebhookConfig
 from storage.migrate import head_revision, upgrade
 from tests.support.cli import tracebot
 from tests.support.harness import SECRET_KEY, TOKEN
+from translations.i18n import Catalogs
+
+UI_LANGUAGES = len(Catalogs().languages) - 1  # every UI language but English needs a model
 
 WEBHOOK_URL = "https://tips.example.org/telegram/webhook"
 
@@ -65,7 +68,8 @@ async def test_a_healthy_installation_passes(tmp_path: Path, base_env: dict[str,
     assert lines["Media folder"].startswith("✓")
     assert lines["Disk space"].startswith("✓")
     # No model installed: a warning naming the command, not a failure.
-    assert lines["Translation models"].startswith("⚠ Translation models: 0 of 37 UI languages translatable")
+    models = lines["Translation models"]
+    assert models.startswith(f"⚠ Translation models: 0 of {UI_LANGUAGES} UI languages translatable")
     assert "`tracebot models install ar bg ca" in lines["Translation models"]
     assert "Webhook" not in lines, "polling installations have no webhook to check"
 
@@ -185,7 +189,7 @@ def test_short_form_is_fast_and_local(tmp_path: Path, monkeypatch: pytest.Monkey
     line = quick_summary(settings)
     assert time.perf_counter() - started < 1.0
     assert "\n" not in line
-    assert line.startswith("doctor: ⚠ translation models: 0 of 37 UI languages translatable")
+    assert line.startswith(f"doctor: ⚠ translation models: 0 of {UI_LANGUAGES} UI languages translatable")
     assert not (tmp_path / "db.sqlite").exists(), "the short form opens no database"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,23 +27,13 @@ from storage.repositories.review import TipQuery
 from storage.repositories.translation_jobs import TranslationResult
 from storage.search_index import reindex_search
 from storage.uow import Database
+from tests.support.cli import tracebot
 from tests.support.databases import fresh_database, postgres_server_url
-from tests.test_cli import tracebot
 
 REVISION = "0006"  # the migration that adds the search copy (re-chained by the lead if renamed)
 BEFORE = "0005"
 TEXT = "Ruf  +49 170 1234567 an, jan.kowalski@example.org, Tasse aus HAMBURG"
 ENGLISH = "Call +49 170 1234567, jan.kowalski@example.org, mug from Hamburg"
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(upgrade, database_url)
-    engine = create_engine(database_url)
-    try:
-        yield Database(create_session_factory(engine), Privacy("search-index-test-secret"))
-    finally:
-        await engine.dispose()
 
 
 async def add_tip(database: Database, text_original: str = TEXT, english: str | None = ENGLISH) -> int:

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import func, select
 
-from storage.db import create_engine, create_session_factory
-from storage.migrate import upgrade
 from storage.models import Reporter
-from storage.privacy import Privacy
 from storage.uow import Database
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(upgrade, database_url)
-    engine = create_engine(database_url)
-    try:
-        yield Database(create_session_factory(engine), Privacy("k" * 40))
-    finally:
-        await engine.dispose()
 
 
 async def test_first_contact_race_creates_one_reporter(database: Database) -> None:

@@ -6,14 +6,9 @@ import asyncio
 import contextlib
 import threading
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import pytest
-
-from storage.db import create_engine, create_session_factory
-from storage.migrate import upgrade
-from storage.privacy import Privacy
 from storage.repositories import TipDraft
 from storage.uow import Database
 from translations.detect import LanguageDetector
@@ -39,16 +34,6 @@ class HangingTranslator:
 
     def reload(self) -> None:
         pass
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(upgrade, database_url)
-    engine = create_engine(database_url)
-    try:
-        yield Database(create_session_factory(engine), Privacy("k" * 40))
-    finally:
-        await engine.dispose()
 
 
 async def beat_of(database: Database, worker: TranslationWorker) -> datetime | None:
