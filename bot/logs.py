@@ -51,10 +51,6 @@ def update_context(update_id: int | None) -> Iterator[None]:
         _UPDATE_ID.reset(token)
 
 
-def current_update_id() -> int | None:
-    return _UPDATE_ID.get()
-
-
 class UpdateIdFilter(logging.Filter):
     """Copies the current update id onto each record as `record.update_id` (None outside an update)."""
 

@@ -4,14 +4,13 @@ decode. A 400 instead of a 500 from deep inside a query."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from aiohttp import web
 
 from review.context import Handler
+from storage.text import UNSTORABLE
 
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REASON = "Text with a character that cannot be stored (such as U+0000)"
 

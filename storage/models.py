@@ -213,7 +213,7 @@ class Tip(Base):
     translated_at: Mapped[datetime | None] = mapped_column()
     # What search matches: contacts masked, normalised (`storage.pii.search_text`), written with the
     # text; `search_mask_version` is the `MASK_VERSION` it was masked with (NULL: not yet masked).
-    search_text: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str | None] = mapped_column(Text, deferred=True)  # only ever a WHERE condition
     search_mask_version: Mapped[int | None] = mapped_column(Integer)
     # Set once the reporter has been sent the reference; a sweeper re-sends if a crash came between.
     confirmed_at: Mapped[datetime | None] = mapped_column()
