@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy.engine import make_url
 
 from bot.cli_errors import first_line, safe_database_url
 from bot.demo_defaults import DEMO_SECRET_KEY, DEMO_TOKEN
@@ -88,19 +87,18 @@ def check_settings(settings: Settings | None, error: SettingsError | None) -> Ch
 # --- database ---------------------------------------------------------------------------------
 
 
-def _missing_file(path: str) -> bool:
-    return not Path(path).expanduser().is_file()
+def _missing_file(path: Path) -> bool:
+    return not path.is_file()
 
 
 async def check_database(database_url: str) -> Check:
-    from storage.db import create_engine, is_sqlite
+    from storage.db import create_engine, sqlite_file
     from storage.migrate import current_revision, head_revision
 
     shown = safe_database_url(database_url)
-    if is_sqlite(database_url):
-        path = make_url(database_url).database or ""
-        if path not in ("", ":memory:") and await asyncio.to_thread(_missing_file, path):
-            return problem("Database", f"no SQLite file at {path}", "run `tracebot db upgrade` to create it")
+    path = sqlite_file(database_url)
+    if path is not None and await asyncio.to_thread(_missing_file, path):
+        return problem("Database", f"no SQLite file at {path}", "run `tracebot db upgrade` to create it")
     engine = create_engine(database_url)
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT):
@@ -270,11 +268,10 @@ def _size(count: int) -> str:
 
 
 def _storage_paths(settings: StorageSettings) -> list[Path]:
-    paths = [settings.media_dir, settings.argos_packages_dir]
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        paths.append(Path(url.database))
-    return paths
+    from storage.db import sqlite_file
+
+    database = sqlite_file(settings.database_url)
+    return [settings.media_dir, settings.argos_packages_dir, *([database] if database is not None else [])]
 
 
 def _local_checks(settings: StorageSettings) -> list[Check]:

@@ -21,7 +21,7 @@ from telegram import Update
 from bot.application import build_application, publish_commands
 from bot.health import readiness, refresh_queue_gauges
 from bot.maintenance import run_maintenance
-from bot.metrics import WEBHOOK_REJECTED, WEBHOOK_UPDATES
+from bot.metrics import UPDATE_KINDS, WEBHOOK_REJECTED, WEBHOOK_UPDATES
 from bot.services import BotServices
 from bot.settings import Settings
 from bot.translation import build_translation_worker
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["polling", "webhook"]
 MAX_UPDATE_BYTES = 1024 * 1024
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+ALLOWED_UPDATES = list(UPDATE_KINDS)  # what we subscribe to is what the metrics label
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", BotServices)

@@ -222,14 +222,6 @@ async def _submit(turn: Turn) -> None:
             TIPS_COMMITTED.inc()
 
         turn.later(count_tip, method="countTip")
-    worker = turn.context.services.translation_worker
-    if worker is not None:
-
-        async def wake_translator() -> None:
-            worker.wake()
-
-        # Before the reference: a failed send must not keep the translator waiting for its next poll.
-        turn.later(wake_translator, method="wakeTranslator")
     told = turn.say(confirmation_text(turn.gettext, tip_id), keyboards.after_tip(turn, int(draft["object_id"])))
     database = turn.context.services.database
 
@@ -239,6 +231,13 @@ async def _submit(turn: Turn) -> None:
             await uow.commit()
 
     turn.later(mark_confirmed, method="markConfirmed", after=told)
+    worker = turn.context.services.translation_worker
+    if worker is not None:
+
+        async def wake_translator() -> None:
+            worker.wake()
+
+        turn.later(wake_translator, method="wakeTranslator")
 
 
 async def _take_details(turn: Turn, *, text: str | None = None, location: tuple[float, float] | None = None) -> None:

@@ -15,11 +15,11 @@ from aiohttp import web
 from review import context
 from review.context import current_moderator, unit_of_work
 from review.filters import FilterError, parse_filters
-from review.pii import mask_contacts
 from review.queue import record
 from review.render import error_page
 from review.search_audit import audit_moderator_search
 from review.security import neutralise_cell
+from storage.pii import mask_contacts
 from storage.repositories.review import ReviewTip, TipQuery
 from storage.uow import Database
 

@@ -11,8 +11,8 @@ import jinja2
 from aiohttp import web
 
 from review.context import TEMPLATES, optional_session
-from review.pii import mask_contacts
 from storage.models import ObjectStatus, TipStatus
+from storage.pii import mask_contacts
 from translations.countries import country_name, flag
 
 STATUS_LABELS: dict[str, str] = {

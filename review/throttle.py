@@ -86,8 +86,8 @@ class LoginThrottle:
     ) -> Reservation:
         """Count this attempt as a failure before its password is checked, or refuse it; commits."""
         now, address = clock(), throttle_address(address)
-        if browser_token is not None:
-            browser = privacy.login_key("browser", username, browser_token)
+        browser = privacy.login_key("browser", username, browser_token) if browser_token is not None else None
+        if browser is not None:
             state = (await uow.login_throttle.lock([browser])).get(browser)
             if state is not None and state.trusted(now):
                 attempt = Attempt(own=browser, ceilings=(), browser=browser)
@@ -96,7 +96,7 @@ class LoginThrottle:
         attempt = Attempt(
             own=privacy.login_key("account+address", username, address),
             ceilings=(privacy.login_key("account", username), privacy.login_key("address", address)),
-            browser=privacy.login_key("browser", username, browser_token) if browser_token else None,
+            browser=browser if browser_token else None,
         )
         keys = [attempt.own, *attempt.ceilings]
         for _ in range(3):  # a purge may remove a counter between its creation and its lock

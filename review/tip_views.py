@@ -6,10 +6,10 @@ from aiohttp import web
 
 from review.context import admin_only, current_moderator, unit_of_work
 from review.filters import FilterError, parse_id, parse_tip_id
-from review.pii import has_contacts
 from review.queue import record
 from review.render import error_page, render, see_other, with_notice
 from storage.models import TipStatus, format_tip_reference
+from storage.pii import has_contacts
 
 MAX_NOTE = 4000
 # Why the bot could not tell the reporter their tip's reference (bot/maintenance.py).

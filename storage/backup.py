@@ -13,10 +13,12 @@ import shlex
 import sqlite3
 import time
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
+
+from storage.db import is_sqlite, sqlite_file
 
 BUSY_TIMEOUT = 30.0  # seconds to wait for a writer's lock before giving up
 
@@ -43,12 +45,12 @@ class BackupReport:
 
 def sqlite_path(database_url: str) -> Path | None:
     """The file of a file-backed SQLite URL; None for PostgreSQL."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
+    if not is_sqlite(database_url):
         return None
-    if url.database in (None, "", ":memory:"):
+    path = sqlite_file(database_url)
+    if path is None:
         raise BackupError("an in-memory SQLite database cannot be backed up")
-    return Path(url.database).expanduser()
+    return path
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -104,9 +106,7 @@ def backup_sqlite(source: Path, destination: Path) -> BackupReport:
         raise BackupError(f"backup of {source} failed: {exc}") from None
     finally:
         partial.unlink(missing_ok=True)
-    return BackupReport(
-        DatabaseSummary(destination, summary.revision, summary.tips, summary.size), time.monotonic() - started
-    )
+    return BackupReport(replace(summary, path=destination), time.monotonic() - started)
 
 
 def inspect_backup(path: Path) -> DatabaseSummary:

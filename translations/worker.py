@@ -163,9 +163,7 @@ class TranslationWorker:
         """Call after installing models: tips waiting for them are translated next."""
         await asyncio.to_thread(self._translator.reload)
         async with self._database.unit_of_work() as uow:
-            counts = await uow.translation_jobs.counts()
-            if not counts.get(TranslationStatus.UNSUPPORTED):
-                return 0
+            # One UPDATE on the status index (no count of every tip first: this runs at each start).
             languages = {code for code in self._detector.languages if self._translator.can_translate(code, TARGET)}
             moved = await uow.translation_jobs.requeue_unsupported(languages)
             await uow.commit()
@@ -200,7 +198,6 @@ class TranslationWorker:
         now = datetime.now(UTC)
         async with self._database.unit_of_work() as uow:
             await uow.heartbeats.beat(self.worker_id, HEARTBEAT_KIND, started_at, now)
-            await uow.heartbeats.prune(HEARTBEAT_KIND, now - timedelta(days=1))
             await uow.commit()
 
     async def _heartbeat_forever(self) -> None:
@@ -210,6 +207,12 @@ class TranslationWorker:
         while its claimed tips go back to the queue.
         """
         loop, started_at = asyncio.get_running_loop(), datetime.now(UTC)
+        try:  # rows of workers that died without removing theirs: once per start, not at every beat
+            async with self._database.unit_of_work() as uow:
+                await uow.heartbeats.prune(HEARTBEAT_KIND, started_at - timedelta(days=1))
+                await uow.commit()
+        except Exception as exc:  # noqa: BLE001 - stale rows only cost a little space
+            log.warning("pruning old worker heartbeats failed: %s", type(exc).__name__)
         while True:
             if loop.time() - self._progress_at < self._options.lease.total_seconds():
                 try:

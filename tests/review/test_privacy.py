@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
-from review.pii import mask_contacts
 from storage.models import AuditEvent, Reporter, Tip
+from storage.pii import mask_contacts
 from storage.uow import Database
 from tests.review.support import Seeded, page_csrf, sign_in
 
