@@ -1,4 +1,4 @@
-"""Background upkeep in the bot process: re-send lost tip confirmations, apply retention."""
+"""Background upkeep in the bot process: re-send lost tip confirmations, announce urgent tips, apply retention."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 from telegram.error import TelegramError
 
 from bot.services import BotServices
+from bot.urgent_alert import TIMEOUT as ALERT_TIMEOUT
+from bot.urgent_alert import send_due_alerts
 from handlers.context import TracebotApplication
 from handlers.delivery import Failure, classify
 from handlers.tip import confirmation_text
@@ -102,15 +105,20 @@ async def apply_retention(services: BotServices) -> None:
 
 
 async def run_maintenance(application: TracebotApplication, services: BotServices, interval: float = 5.0) -> None:
-    """Forever: confirmations every `interval` seconds, retention every hour."""
+    """Forever: confirmations and urgent alerts every `interval` seconds, retention every hour."""
     last_retention = 0.0
     loop = asyncio.get_running_loop()
-    while True:
-        try:
-            await resend_unconfirmed(application, services)
-            if loop.time() - last_retention > 3600:
-                await apply_retention(services)
-                last_retention = loop.time()
-        except Exception:
-            log.exception("maintenance round failed")
-        await asyncio.sleep(interval)
+    async with aiohttp.ClientSession(timeout=ALERT_TIMEOUT) as http:
+        while True:
+            try:
+                await resend_unconfirmed(application, services)
+                if loop.time() - last_retention > 3600:
+                    await apply_retention(services)
+                    last_retention = loop.time()
+            except Exception:
+                log.exception("maintenance round failed")
+            try:  # on its own: an alert must not wait for a failing confirmation round, nor the reverse
+                await send_due_alerts(services.settings, services.database, http)
+            except Exception:
+                log.exception("urgent alert round failed")
+            await asyncio.sleep(interval)

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from translations.safety.hotlines import Hotlines
+
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,200}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tracebot.db"
 
@@ -62,6 +64,9 @@ class Settings(StorageSettings):
     confirmation_grace_seconds: Annotated[float, Field(ge=1, le=3600)] = 20.0
     translation_batch_size: Annotated[int, Field(ge=1, le=1024)] = 64
     translation_threads: Annotated[int, Field(ge=0, le=64)] = 0
+    public_url: str | None = None
+    urgent_alert_url: str | None = None
+    hotlines_file: Path | None = None
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -85,7 +90,19 @@ class Settings(StorageSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
-    @field_validator("telegram_api_url", "webhook_url")
+    @field_validator("public_url", "urgent_alert_url", "hotlines_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("hotlines_file")
+    @classmethod
+    def _hotlines_readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            Hotlines(value)  # a malformed file stops start-up with one line naming the entry
+        return value
+
+    @field_validator("telegram_api_url", "webhook_url", "public_url", "urgent_alert_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):

@@ -34,6 +34,7 @@ from storage.search_index import reindex_search
 from storage.text import storable_payload
 from storage.uow import Database
 from translations.i18n import Catalogs
+from translations.safety.hotlines import Hotlines
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,11 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
         worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
         app[SERVICES] = Services(
-            settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker
+            settings=settings,
+            database=database,
+            catalogs=Catalogs(),
+            translation_worker=worker,
+            hotlines=Hotlines(settings.hotlines_file),
         )
         app[DATABASE] = database
         yield

@@ -15,12 +15,15 @@ TIP_SEND = "tip:send"  # tip:send:<draft revision>: Send on an outdated preview 
 TIP_EDIT = "tip:edit"
 TIP_CANCEL = "tip:cancel"
 TIP_SKIP_DETAILS = "tip:skip"
+URGENT = "urgent"  # the help screen's "I know of a child in danger"
+URGENT_COUNTRY = "ucty"  # ucty:<ISO alpha-2> | ucty:other | ucty:unknown (the urgent path's country picker)
 
 # Patterns for CallbackQueryHandler.
 OBJECT_PATTERN = r"^obj:(next|prev|show):\d{1,12}$"
 TIP_START_PATTERN = r"^tip:new:\d{1,12}$"
 COUNTRY_PATTERN = r"^cty:([A-Z]{2}|other|unknown)$"
 TIP_ACTION_PATTERN = r"^tip:(send(:\d{1,9})?|edit|cancel|skip)$"
+URGENT_COUNTRY_PATTERN = r"^ucty:([A-Z]{2}|other|unknown)$"
 
 
 def with_id(prefix: str, object_id: int) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import callbacks
+from handlers import callbacks, keyboards, urgent
 from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.tip import DRAFTING, cancel_draft
@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("cancel", N_("Abandon the current step")),
     ("stop", N_("Stop receiving objects")),
     ("delete_my_data", N_("Delete what we store about you")),
+    ("urgent", N_("Report a child in danger")),
 )
 
 
@@ -48,7 +49,8 @@ async def on_help(update: Update, context: TracebotContext, turn: Turn) -> None:
                     "what we store about you"
                 ),
             ]
-        )
+        ),
+        keyboards.help_screen(turn),
     )
 
 
@@ -108,6 +110,8 @@ async def on_stop_button(update: Update, context: TracebotContext, turn: Turn) -
 async def on_cancel(update: Update, context: TracebotContext, turn: Turn) -> None:
     if turn.step in DRAFTING:
         await cancel_draft(turn)
+    elif turn.step in urgent.STEPS:
+        await urgent.leave(turn)
     else:
         turn.say(turn.gettext("There is nothing to cancel."))
 

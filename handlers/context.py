@@ -7,7 +7,7 @@ which handlers only see through the `HandlerSettings` protocol.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.uow import Database
 from translations.i18n import Catalogs
+from translations.safety.hotlines import Hotlines
 from translations.worker import TranslationWorker
 
 SERVICES_KEY = "tracebot.services"
@@ -32,6 +33,9 @@ class HandlerSettings(Protocol):
     @property
     def default_language(self) -> str: ...
 
+    @property
+    def urgent_alert_url(self) -> str | None: ...
+
 
 SettingsT_co = TypeVar("SettingsT_co", bound=HandlerSettings, covariant=True)
 
@@ -44,6 +48,7 @@ class Services(Generic[SettingsT_co]):
     database: Database
     catalogs: Catalogs
     translation_worker: TranslationWorker | None = None
+    hotlines: Hotlines = field(default_factory=Hotlines)  # emergency contacts (HOTLINES_FILE applied)
 
     @property
     def media_dir(self) -> Path:

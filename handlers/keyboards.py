@@ -32,21 +32,26 @@ def object_card(turn: Turn, object_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def countries(turn: Turn) -> InlineKeyboardMarkup:
+def countries(turn: Turn, prefix: str = callbacks.COUNTRY) -> InlineKeyboardMarkup:
+    """The country picker; `prefix` tells the tip's picker (with Cancel) from the urgent path's (without)."""
     _ = turn.gettext
     codes = suggested_countries(turn.language)
-    buttons = [
-        _button(f"{flag(code)} {country_name(code, turn.language)}", f"{callbacks.COUNTRY}:{code}") for code in codes
-    ]
+    buttons = [_button(f"{flag(code)} {country_name(code, turn.language)}", f"{prefix}:{code}") for code in codes]
     rows = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
     rows.append(
         [
-            _button(_("Other…"), f"{callbacks.COUNTRY}:{callbacks.COUNTRY_OTHER}"),
-            _button(_("I don't know"), f"{callbacks.COUNTRY}:{callbacks.COUNTRY_UNKNOWN}"),
+            _button(_("Other…"), f"{prefix}:{callbacks.COUNTRY_OTHER}"),
+            _button(_("I don't know"), f"{prefix}:{callbacks.COUNTRY_UNKNOWN}"),
         ]
     )
-    rows.append([_button(_("Cancel"), callbacks.TIP_CANCEL)])
+    if prefix == callbacks.COUNTRY:
+        rows.append([_button(_("Cancel"), callbacks.TIP_CANCEL)])
     return InlineKeyboardMarkup(rows)
+
+
+def help_screen(turn: Turn) -> InlineKeyboardMarkup:
+    _ = turn.gettext
+    return InlineKeyboardMarkup([[_button(_("I know of a child in danger"), callbacks.URGENT)]])
 
 
 def details(turn: Turn, *, can_skip: bool) -> InlineKeyboardMarkup:

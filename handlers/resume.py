@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import browse, keyboards, tip
+from handlers import browse, keyboards, tip, urgent
 from handlers.start import welcome_text
 from handlers.turn import RESUME_KEY, Step, Turn
 
@@ -28,6 +28,8 @@ async def show_current_step(turn: Turn) -> None:
         turn.say(turn.gettext("Please type the name of the country."))
     elif step is Step.DETAILS:
         tip.ask_details(turn)
+    elif step in urgent.STEPS:
+        urgent.remind(turn)
     else:
         await tip.show_preview(turn)
 

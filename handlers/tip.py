@@ -11,11 +11,12 @@ from babel.numbers import format_decimal
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from handlers import browse, callbacks, keyboards
+from handlers import browse, callbacks, keyboards, urgent
 from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.metrics import TIPS_COMMITTED
 from handlers.start import welcome_text
+from handlers.submitted import after_tip_committed
 from handlers.telegram_text import MAX_TEXT, quote, visible_length
 from handlers.turn import Step, Turn, in_turn
 from storage.models import format_tip_reference
@@ -223,21 +224,7 @@ async def _submit(turn: Turn) -> None:
 
         turn.later(count_tip, method="countTip")
     told = turn.say(confirmation_text(turn.gettext, tip_id), keyboards.after_tip(turn, int(draft["object_id"])))
-    database = turn.context.services.database
-
-    async def mark_confirmed() -> None:
-        async with database.unit_of_work() as uow:
-            await uow.confirmations.mark_confirmed(tip_id)
-            await uow.commit()
-
-    turn.later(mark_confirmed, method="markConfirmed", after=told)
-    worker = turn.context.services.translation_worker
-    if worker is not None:
-
-        async def wake_translator() -> None:
-            worker.wake()
-
-        turn.later(wake_translator, method="wakeTranslator")
+    after_tip_committed(turn, tip_id, told)
 
 
 async def _take_details(turn: Turn, *, text: str | None = None, location: tuple[float, float] | None = None) -> None:
@@ -254,7 +241,7 @@ async def on_text(update: Update, context: TracebotContext, turn: Turn) -> None:
     _ = turn.gettext
     message = update.effective_message
     text = (message.text or "").strip() if message else ""
-    if not text:
+    if not text or await urgent.take_text(turn, text):
         return
     step = turn.step
     if step is Step.STOPPED:
@@ -304,6 +291,8 @@ async def on_location(update: Update, context: TracebotContext, turn: Turn) -> N
     elif turn.step in (Step.DETAILS, Step.PREVIEW):
         await _take_details(turn, location=location)
         await show_preview(turn)
+    elif turn.step in urgent.STEPS:
+        urgent.remind(turn)
     else:
         await _take_details(turn, location=location)
         ask_country(turn, prefix=turn.gettext("Thank you, I have noted the location."))

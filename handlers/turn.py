@@ -41,6 +41,9 @@ class Step(enum.StrEnum):
     DETAILS = "details"  # asked what they know (free text or a location)
     PREVIEW = "preview"  # shown the tip, waiting for Send / Edit / Cancel
     STOPPED = "stopped"  # opted out with /stop
+    URGENT_COUNTRY = "urgent_country"  # urgent: asked which country they are in, to show its contacts
+    URGENT_COUNTRY_TYPED = "urgent_country_typed"  # urgent: chose "Other", typing a country name
+    URGENT_DETAILS = "urgent_details"  # urgent (/urgent): shown the contacts, asked what they know
 
 
 Call = Callable[[], Awaitable[Any]]
@@ -55,6 +58,7 @@ class Outgoing:
     to_user: bool = False  # a message the reporter must see: a refusal earns them an apology
     after: Outgoing | None = None  # made only if this earlier call went through
     done: bool = False
+
 
 # bot_data key of the function that re-shows the current step for a redelivered update.
 RESUME_KEY = "tracebot.resume"

@@ -27,7 +27,7 @@ BATCH = 500
 COLUMNS = (
     "reference", "id", "received_utc", "status", "object", "campaign", "country_code", "country_text",
     "latitude", "longitude", "language", "language_confidence", "text_original", "text_english",
-    "translation_status", "reporter_alias", "assigned_to", "duplicate_of",
+    "translation_status", "reporter_alias", "assigned_to", "duplicate_of", "urgent",
 )  # fmt: skip
 
 
@@ -62,6 +62,7 @@ def tip_row(tip: ReviewTip) -> dict[str, Any]:
         "reporter_alias": tip.reporter_alias,
         "assigned_to": tip.assigned_to,
         "duplicate_of": tip.duplicate_of_reference,
+        "urgent": tip.urgent,
     }
 
 

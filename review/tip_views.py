@@ -45,7 +45,7 @@ async def tip_page(request: web.Request, *, reveal: bool = False) -> web.StreamR
         other_tips = await uow.review.other_tips_by_same_reporter(tip_id)
         notes = await uow.review.notes(tip_id)
         duplicates = await uow.review.duplicates_of(tip_id)
-        obj = await uow.objects.get(tip.object_id)
+        obj = await uow.objects.get(tip.object_id) if tip.object_id is not None else None
         campaign = await uow.campaigns.get(tip.campaign_id) if tip.campaign_id is not None else None
         undelivered = await uow.confirmations.undelivered(tip_id)
     return render(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -180,11 +181,15 @@ class Tip(Base):
         Index("ix_tips_search_mask_version", "search_mask_version"),
         # The confirmation sweeper claims by due time (migration 0008).
         Index("ix_tips_confirmation_due", "confirmation_next_attempt_at", "id"),
+        # Urgent tips head the queue (ORDER BY urgent DESC, id DESC); the alert sender claims by due time (0011).
+        Index("ix_tips_urgent_id", "urgent", "id"),
+        Index("ix_tips_urgent_alert_due", "urgent_alert_next_attempt_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     draft_token: Mapped[str] = mapped_column(String(36), unique=True)
-    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="RESTRICT"))
+    # NULL only for an urgent report not about any object (sent with /urgent).
+    object_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="RESTRICT"))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     recognised: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -223,6 +228,14 @@ class Tip(Base):
     confirmation_next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     confirmation_failed_at: Mapped[datetime | None] = mapped_column()
     confirmation_failure: Mapped[str | None] = mapped_column(String(32))
+    # A disclosure of abuse or a child in danger (a flag, not a status: it is reviewed like any tip).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The urgent alert's outbox (URGENT_ALERT_URL): when to post next (NULL: nothing to do), tries,
+    # when it went out, or why it was given up.
+    urgent_alert_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    urgent_alert_next_attempt_at: Mapped[datetime | None] = mapped_column()
+    urgent_alert_sent_at: Mapped[datetime | None] = mapped_column()
+    urgent_alert_failure: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def reference(self) -> str:

@@ -25,6 +25,7 @@ from storage.repositories.review_stats import ReviewStatsRepository
 from storage.repositories.search import TipSearchRepository
 from storage.repositories.tips import TipConfirmations
 from storage.repositories.translation_jobs import TranslationJobRepository
+from storage.repositories.urgent_alerts import UrgentAlertRepository
 
 
 class UnitOfWork:
@@ -39,6 +40,7 @@ class UnitOfWork:
     confirmations: TipConfirmations
     retention: RetentionRepository
     heartbeats: HeartbeatRepository
+    urgent_alerts: UrgentAlertRepository
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -73,6 +75,7 @@ class UnitOfWork:
         self.confirmations = TipConfirmations(session)
         self.retention = RetentionRepository(session)
         self.heartbeats = HeartbeatRepository(session)
+        self.urgent_alerts = UrgentAlertRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.login_throttle = LoginThrottleRepository(session)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Campaign, Moderator, Reporter, Tip, TipNote, TipStatus, TracedObject, format_tip_reference
@@ -31,6 +31,7 @@ class TipQuery:
     text: str | None = None  # matched against the masked search copy only
     assigned_to_id: int | None = None
     unassigned: bool = False
+    urgent_only: bool = False
 
     def without_status(self) -> TipQuery:
         return TipQuery(
@@ -43,6 +44,7 @@ class TipQuery:
             text=self.text,
             assigned_to_id=self.assigned_to_id,
             unassigned=self.unassigned,
+            urgent_only=self.urgent_only,
         )
 
 
@@ -51,8 +53,8 @@ class ReviewTip:
     """A tip as a moderator sees it: never the reporter's pseudonym or chat id, only the alias."""
 
     id: int
-    object_id: int
-    object_reference: str
+    object_id: int | None  # None: an urgent report not about any object
+    object_reference: str | None
     campaign_id: int | None
     campaign_code: str | None
     reporter_alias: str | None
@@ -73,6 +75,7 @@ class ReviewTip:
     assigned_to_id: int | None
     assigned_to: str | None
     duplicate_of_id: int | None
+    urgent: bool = False
 
     @property
     def reference(self) -> str:
@@ -95,7 +98,7 @@ class NoteRecord:
 def _review_query() -> Select[Tip, str, str | None, str | None, str | None]:
     return (
         select(Tip, TracedObject.reference, Campaign.code, Reporter.alias, Moderator.username)
-        .join(TracedObject, TracedObject.id == Tip.object_id)
+        .outerjoin(TracedObject, TracedObject.id == Tip.object_id)
         .outerjoin(Campaign, Campaign.id == Tip.campaign_id)
         .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
         .outerjoin(Moderator, Moderator.id == Tip.assigned_to_id)
@@ -127,7 +130,22 @@ def apply_filters(statement: AnySelect, query: TipQuery) -> AnySelect:
         statement = statement.where(Tip.assigned_to_id == query.assigned_to_id)
     elif query.unassigned:
         statement = statement.where(Tip.assigned_to_id.is_(None))
+    if query.urgent_only:
+        statement = statement.where(Tip.urgent.is_(True))
     return statement
+
+
+def _after_in_queue(urgent: bool, tip_id: int) -> ColumnElement[bool]:
+    """Tips after (urgent, tip_id) in queue order: urgent first, then newest first."""
+    if urgent:
+        return or_(and_(Tip.urgent.is_(True), Tip.id < tip_id), Tip.urgent.is_(False))
+    return and_(Tip.urgent.is_(False), Tip.id < tip_id)
+
+
+def _before_in_queue(urgent: bool, tip_id: int) -> ColumnElement[bool]:
+    if urgent:
+        return and_(Tip.urgent.is_(True), Tip.id > tip_id)
+    return or_(Tip.urgent.is_(True), and_(Tip.urgent.is_(False), Tip.id > tip_id))
 
 
 def _review_tip(row: Sequence[Any]) -> ReviewTip:
@@ -156,6 +174,7 @@ def _review_tip(row: Sequence[Any]) -> ReviewTip:
         assigned_to_id=tip.assigned_to_id,
         assigned_to=row[4],
         duplicate_of_id=tip.duplicate_of_id,
+        urgent=tip.urgent,
     )
 
 
@@ -166,16 +185,20 @@ class ReviewRepository:
     async def page(
         self, query: TipQuery, *, before_id: int | None = None, after_id: int | None = None, limit: int = 50
     ) -> list[ReviewTip]:
-        """Up to `limit` tips, newest first: older than `before_id`, or the ones just newer than `after_id`."""
+        """Up to `limit` tips in queue order (urgent first, then newest first): after the tip `before_id`
+        in that order, or the ones just before the tip `after_id`. A cursor is a tip id; its urgency
+        is looked up, so links keep their simple shape and stay valid if the flag never changes."""
         statement = apply_filters(_review_query(), query).limit(limit)
         if after_id is not None:
-            statement = statement.where(Tip.id > after_id).order_by(Tip.id.asc())
+            urgent = bool(await self._session.scalar(select(Tip.urgent).where(Tip.id == after_id)))
+            statement = statement.where(_before_in_queue(urgent, after_id)).order_by(Tip.urgent.asc(), Tip.id.asc())
             rows = list((await self._session.execute(statement)).all())
             rows.reverse()
         else:
             if before_id is not None:
-                statement = statement.where(Tip.id < before_id)
-            rows = list((await self._session.execute(statement.order_by(Tip.id.desc()))).all())
+                urgent = bool(await self._session.scalar(select(Tip.urgent).where(Tip.id == before_id)))
+                statement = statement.where(_after_in_queue(urgent, before_id))
+            rows = list((await self._session.execute(statement.order_by(Tip.urgent.desc(), Tip.id.desc()))).all())
         return [_review_tip(row) for row in rows]
 
     async def get(self, tip_id: int) -> ReviewTip | None:

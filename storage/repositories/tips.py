@@ -19,7 +19,7 @@ class TipDraft:
     """Everything a reporter confirmed on the preview screen."""
 
     draft_token: str
-    object_id: int
+    object_id: int | None  # None only for an urgent report sent with /urgent
     reporter_id: int
     campaign_id: int | None
     recognised: bool
@@ -29,6 +29,8 @@ class TipDraft:
     latitude: float | None
     longitude: float | None
     ui_language: str
+    urgent: bool = False
+    announce: bool = False  # put the urgent alert in its outbox (URGENT_ALERT_URL is set)
 
 
 class TipRepository:
@@ -56,10 +58,29 @@ class TipRepository:
             if draft.text_original.strip()
             else TranslationStatus.NOT_NEEDED,
             **search_values(draft.text_original, None),
+            urgent=draft.urgent,
+            urgent_alert_next_attempt_at=utcnow() if draft.urgent and draft.announce else None,
         )
         self._session.add(tip)
         await self._session.flush()
         return tip.id, True
+
+    async def latest_country(self, reporter_id: int) -> str | None:
+        """The country the reporter chose in their latest tip that names one."""
+        return await self._session.scalar(
+            select(Tip.country_code)
+            .where(Tip.reporter_id == reporter_id, Tip.country_code.is_not(None))
+            .order_by(Tip.id.desc())
+            .limit(1)
+        )
+
+    async def set_urgent_country(self, tip_id: int, reporter_id: int, country_code: str) -> None:
+        """Record the country a tipster chose after their urgent report was stored (theirs only)."""
+        await self._session.execute(
+            update(Tip)
+            .where(Tip.id == tip_id, Tip.reporter_id == reporter_id, Tip.urgent.is_(True), Tip.country_code.is_(None))
+            .values(country_code=country_code)
+        )
 
     async def get(self, tip_id: int) -> ReviewTip | None:
         """The tip with its object, campaign and reporter alias, as the dashboard shows it."""
