@@ -1,0 +1,209 @@
+"""The safe path for disclosures, end to end: emulator in, contacts out, an urgent tip first in the queue, one alert."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from emulator import BotApiEmulator
+from emulator.models import BotMessage
+from emulator.users import SimulatedUser
+from storage.models import AuditEvent, Tip, parse_tip_reference
+from storage.repositories.review import TipQuery
+from tests.support.flows import REFERENCE, opt_in, send_tip
+from tests.support.harness import RunningBot, make_settings, running_bot
+
+
+@dataclass
+class AlertInbox:
+    """A local webhook standing in for a chat-ops endpoint: records every POST body."""
+
+    url: str = ""
+    bodies: list[Any] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@pytest.fixture
+async def inbox() -> AsyncIterator[AlertInbox]:
+    inbox = AlertInbox()
+
+    async def receive(request: web.Request) -> web.Response:
+        inbox.bodies.append(await request.json())
+        inbox.arrived.set()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    inbox.url = f"http://127.0.0.1:{port}/hook"
+    try:
+        yield inbox
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def alerting_bot(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path, inbox: AlertInbox
+) -> AsyncIterator[RunningBot]:
+    settings = make_settings(
+        database_url,
+        emulator,
+        tmp_path / "media",
+        urgent_alert_url=inbox.url,
+        public_url="https://tracebot.example.org",
+        confirmation_grace_seconds=1,  # the maintenance loop (which posts alerts) runs every 0.5 s
+    )
+    async with running_bot(settings, catalog_dir=tmp_path / "catalog") as running:
+        yield running
+
+
+async def _opt_in_as(emulator: BotApiEmulator, user_id: int, language: str) -> SimulatedUser:
+    user = emulator.user(user_id, first_name="Ana", language_code=language)
+    await user.send_command("start")
+    welcome = await user.wait_for_message()
+    await user.press_data(welcome.message_id, "optin")
+    await user.wait_for_message(lambda message: message.kind == "photo")
+    return user
+
+
+async def _tips(bot: RunningBot) -> list[Tip]:
+    async with bot.services.database.session_factory() as session:
+        return list(await session.scalars(select(Tip).order_by(Tip.id)))
+
+
+def _reference(message: BotMessage) -> int:
+    match = REFERENCE.search(message.plain_text)
+    assert match is not None, message.plain_text
+    tip_id = parse_tip_reference(match.group())
+    assert tip_id is not None
+    return tip_id
+
+
+async def test_urgent_in_spanish_for_mexico_sorts_first_and_alerts_once(
+    alerting_bot: RunningBot, emulator: BotApiEmulator, inbox: AlertInbox
+) -> None:
+    user = await _opt_in_as(emulator, 2001, "es")
+    await user.send_text("Vi esta taza en un mercado de Puebla")
+    question = await user.wait_for_message(lambda message: "país" in message.plain_text)
+    await user.press_data(question.message_id, "cty:MX")
+    preview = await user.wait_for_message(lambda message: len(message.buttons) > 1)
+    await user.press_data(preview.message_id, preview.buttons[0][0][1] or "")
+    first = _reference(await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None))
+
+    await user.send_command("urgent")
+    contacts = await user.wait_for_message()
+    assert "Si un niño está en peligro ahora, llama al 911." in contacts.plain_text, "Mexico's number, in Spanish"
+    assert "teprotejomexico.org" in contacts.plain_text
+    assert "Escribe aquí lo que sabes" in contacts.plain_text
+    secret = "Mi vecino encierra a su hija en el sótano"
+    await user.send_text(secret)
+    passed = await user.wait_for_message(lambda message: "urgente" in message.plain_text)
+    urgent_id = _reference(passed)
+    assert "911" in passed.plain_text
+
+    later = await send_tip(await opt_in(emulator, 2002), "A mug like mine, sold in Lyon", "FR")
+    tips = {tip.id: tip for tip in await _tips(alerting_bot)}
+    urgent = tips[urgent_id]
+    assert urgent.urgent and urgent.object_id is None and urgent.country_code == "MX"
+    assert urgent.text_original == secret and urgent.ui_language == "es"
+    assert not tips[first].urgent and not tips[parse_tip_reference(later) or 0].urgent
+    async with alerting_bot.services.database.unit_of_work() as uow:
+        queue = [tip.id for tip in await uow.review.page(TipQuery())]
+        assert queue[0] == urgent_id, "the urgent tip heads the queue although a newer tip exists"
+        assert [tip.id for tip in await uow.review.page(TipQuery(urgent_only=True))] == [urgent_id]
+        events = (
+            await uow.session.execute(
+                select(AuditEvent.target_id, AuditEvent.details).where(AuditEvent.action == "tip.urgent")
+            )
+        ).all()
+    assert [tuple(event) for event in events] == [(str(urgent_id), {"origin": "command"})]
+
+    await asyncio.wait_for(inbox.arrived.wait(), timeout=10)
+    await asyncio.sleep(1.5)  # a few more maintenance rounds: the alert must not be posted again
+    reference = f"T-{urgent_id:06d}"
+    assert inbox.bodies == [
+        {"text": f"urgent tip {reference} received", "url": f"https://tracebot.example.org/review/tips/{urgent_id}"}
+    ]
+    assert "sótano" not in str(inbox.bodies)
+    stored = {tip.id: tip for tip in await _tips(alerting_bot)}[urgent_id]
+    assert stored.urgent_alert_sent_at is not None and stored.urgent_alert_next_attempt_at is None
+
+
+async def test_polish_disclosure_asks_the_country_then_shows_its_contacts(
+    bot: RunningBot, emulator: BotApiEmulator
+) -> None:
+    user = await _opt_in_as(emulator, 2003, "pl")
+    await user.send_text("Mój ojczym molestuje moją siostrę, ona ma 9 lat")
+    asked = await user.wait_for_message()
+    assert "zadzwoń pod lokalny numer alarmowy" in asked.plain_text, "at once, before any country is known"
+    assert "W jakim kraju jesteś?" in asked.plain_text
+    urgent_id = _reference(asked)
+    await user.press_data(asked.message_id, "ucty:PL")
+    contacts = await user.wait_for_message(lambda message: "zadzwoń pod 112" in message.plain_text)
+    assert "zadzwoń pod 112" in contacts.plain_text and "116 111" in contacts.plain_text
+    assert "dyzurnet.pl" in contacts.plain_text
+    assert contacts.button_labels, "the tipster can go back to the object"
+
+    [tip] = await _tips(bot)
+    assert tip.id == urgent_id and tip.urgent and tip.country_code == "PL"
+    assert tip.object_id is not None, "written about the object on screen"
+    assert tip.urgent_alert_next_attempt_at is None, "no URGENT_ALERT_URL: nothing queued to announce"
+
+
+async def test_a_harmless_sentence_sharing_words_is_an_ordinary_tip(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = await opt_in(emulator, 2004)
+    await user.send_text("My child likes this mug, we have the same one at home")
+    question = await user.wait_for_message()
+    assert "which country" in question.plain_text.lower()
+    assert "emergency" not in question.plain_text.lower()
+    await user.press_data(question.message_id, "cty:DE")
+    await user.wait_for_message(lambda message: "✅ Send" in message.button_labels)
+    await user.press("✅ Send")
+    confirmation = await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
+    reference = REFERENCE.search(confirmation.plain_text).group()  # type: ignore[union-attr]
+    tips = await _tips(bot)
+    assert [tip.urgent for tip in tips] == [False] and tips[0].id == parse_tip_reference(reference)
+
+
+async def test_help_button_then_a_typed_country(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = await opt_in(emulator, 2005)
+    await user.send_command("help")
+    await user.wait_for_message(lambda message: "I know of a child in danger" in message.button_labels)
+    await user.press("I know of a child in danger")
+    asked = await user.wait_for_message(lambda message: "Which country are you in?" in message.plain_text)
+    await user.press_data(asked.message_id, "ucty:other")
+    await user.wait_for_message(lambda message: "type the name" in message.plain_text)
+    await user.send_text("United Kingdom")
+    contacts = await user.wait_for_message(lambda message: "call" in message.plain_text)
+    assert "call 999" in contacts.plain_text and "0800 1111" in contacts.plain_text
+    assert "Write here what you know" in contacts.plain_text
+    await user.send_text("The boy next door has bruises every week")
+    passed = await user.wait_for_message(lambda message: "urgent" in message.plain_text)
+    tip_id = _reference(passed)
+    [tip] = await _tips(bot)
+    assert tip.id == tip_id and tip.urgent and tip.country_code == "GB" and tip.object_id is None
+
+
+async def test_menu_has_urgent_in_every_language(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    calls = [call for call in emulator.calls if call.method == "setMyCommands"]
+    labels = {
+        str(call.params.get("language_code") or "en"): dict(
+            (command["command"], command["description"]) for command in call.params["commands"]
+        )
+        for call in calls
+    }
+    assert labels["es"]["urgent"] == "Avisar de un niño en peligro"
+    assert labels["en"]["urgent"] == "Report a child in danger"
+    assert all("urgent" in commands for commands in labels.values())
