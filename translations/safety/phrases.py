@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -44,12 +44,10 @@ class Pattern:
     def _accepts(self, slot: tuple[str, ...], word: str) -> bool:
         return any(word.startswith(option[:-1]) if option.endswith("*") else word == option for option in slot)
 
-    def matches(self, text_words: list[str]) -> bool:
-        width = len(self.slots)
-        for start in range(len(text_words) - width + 1):
-            if all(self._accepts(slot, text_words[start + index]) for index, slot in enumerate(self.slots)):
-                return True
-        return False
+    def matches_at(self, text_words: list[str], start: int) -> bool:
+        if start + len(self.slots) > len(text_words):
+            return False
+        return all(self._accepts(slot, text_words[start + index]) for index, slot in enumerate(self.slots))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +61,30 @@ class PhraseBook:
     patterns: tuple[Pattern, ...]
     substrings: tuple[tuple[str, str, str], ...]  # (language, pattern as written, folded pattern)
     examples: tuple[tuple[str, str], ...]  # (language, text that must match)
+    # Patterns by the exact words their first slot accepts; those starting with a `*` word are tried everywhere.
+    _by_first_word: dict[str, list[Pattern]] = field(init=False, repr=False)
+    _open_start: list[Pattern] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_first_word: dict[str, list[Pattern]] = {}
+        open_start: list[Pattern] = []
+        for pattern in self.patterns:
+            if any(option.endswith("*") for option in pattern.slots[0]):
+                open_start.append(pattern)
+                continue
+            for option in pattern.slots[0]:
+                by_first_word.setdefault(option, []).append(pattern)
+        object.__setattr__(self, "_by_first_word", by_first_word)
+        object.__setattr__(self, "_open_start", open_start)
 
     def find(self, text: str) -> Match | None:
         """The first disclosure pattern found in `text`, or None."""
         text = text[:_MAX_SCANNED]
         text_words = words(text)
-        for pattern in self.patterns:
-            if pattern.matches(text_words):
-                return Match(pattern.language, pattern.source)
+        for start, word in enumerate(text_words):
+            for pattern in (*self._by_first_word.get(word, ()), *self._open_start):
+                if pattern.matches_at(text_words, start):
+                    return Match(pattern.language, pattern.source)
         compact = "".join(fold(text).split())
         for language, source, folded in self.substrings:
             if folded in compact:
