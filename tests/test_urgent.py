@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from emulator import BotApiEmulator
@@ -19,43 +16,18 @@ from storage.models import AuditEvent, Tip, parse_tip_reference
 from storage.repositories.review import TipQuery
 from tests.support.flows import REFERENCE, opt_in, send_tip
 from tests.support.harness import RunningBot, make_settings, running_bot
-
-
-@dataclass
-class AlertInbox:
-    """A local webhook standing in for a chat-ops endpoint: records every POST body."""
-
-    url: str = ""
-    bodies: list[Any] = field(default_factory=list)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+from tests.support.webhook import RecordingWebhook, recording_webhook
 
 
 @pytest.fixture
-async def inbox() -> AsyncIterator[AlertInbox]:
-    inbox = AlertInbox()
-
-    async def receive(request: web.Request) -> web.Response:
-        inbox.bodies.append(await request.json())
-        inbox.arrived.set()
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/hook", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    inbox.url = f"http://127.0.0.1:{port}/hook"
-    try:
-        yield inbox
-    finally:
-        await runner.cleanup()
+async def inbox() -> AsyncIterator[RecordingWebhook]:
+    async with recording_webhook() as hook:
+        yield hook
 
 
 @pytest.fixture
 async def alerting_bot(
-    database_url: str, emulator: BotApiEmulator, tmp_path: Path, inbox: AlertInbox
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path, inbox: RecordingWebhook
 ) -> AsyncIterator[RunningBot]:
     settings = make_settings(
         database_url,
@@ -92,7 +64,7 @@ def _reference(message: BotMessage) -> int:
 
 
 async def test_urgent_in_spanish_for_mexico_sorts_first_and_alerts_once(
-    alerting_bot: RunningBot, emulator: BotApiEmulator, inbox: AlertInbox
+    alerting_bot: RunningBot, emulator: BotApiEmulator, inbox: RecordingWebhook
 ) -> None:
     user = await _opt_in_as(emulator, 2001, "es")
     await user.send_text("Vi esta taza en un mercado de Puebla")

@@ -5,11 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import select, update
 
 from bot.settings import Settings, load_settings
@@ -18,35 +16,13 @@ from storage.models import Tip
 from storage.repositories import TipDraft
 from storage.uow import Database
 from tests.support.harness import SECRET_KEY, TOKEN
-
-
-class Hook:
-    """A local webhook answering with the queued statuses (then 200), recording what it was sent."""
-
-    def __init__(self) -> None:
-        self.statuses: list[int] = []
-        self.bodies: list[Any] = []
-        self.url = ""
-
-    async def receive(self, request: web.Request) -> web.Response:
-        self.bodies.append(await request.json())
-        return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
+from tests.support.webhook import RecordingWebhook, recording_webhook
 
 
 @pytest.fixture
-async def hook() -> AsyncIterator[Hook]:
-    hook = Hook()
-    app = web.Application()
-    app.router.add_post("/alert", hook.receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    hook.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/alert"  # type: ignore[union-attr]
-    try:
+async def hook() -> AsyncIterator[RecordingWebhook]:
+    async with recording_webhook() as hook:
         yield hook
-    finally:
-        await runner.cleanup()
 
 
 def _settings(url: str | None) -> Settings:
@@ -83,7 +59,7 @@ async def _make_due(database: Database, tip_id: int) -> None:
         await uow.commit()
 
 
-async def test_a_failed_alert_is_retried_after_the_back_off(database: Database, hook: Hook) -> None:
+async def test_a_failed_alert_is_retried_after_the_back_off(database: Database, hook: RecordingWebhook) -> None:
     tip_id = await _urgent_tip(database, "He locks her in the cellar")
     hook.statuses = [503]
     async with aiohttp.ClientSession() as http:
@@ -102,7 +78,7 @@ async def test_a_failed_alert_is_retried_after_the_back_off(database: Database, 
     assert "cellar" not in str(hook.bodies)
 
 
-async def test_a_refusal_or_too_many_failures_gives_up(database: Database, hook: Hook) -> None:
+async def test_a_refusal_or_too_many_failures_gives_up(database: Database, hook: RecordingWebhook) -> None:
     refused = await _urgent_tip(database, "first")
     hook.statuses = [404]
     async with aiohttp.ClientSession() as http:
@@ -120,7 +96,9 @@ async def test_a_refusal_or_too_many_failures_gives_up(database: Database, hook:
     assert row.urgent_alert_next_attempt_at is None and row.urgent_alert_sent_at is None
 
 
-async def test_nothing_is_posted_without_a_url_or_for_unannounced_tips(database: Database, hook: Hook) -> None:
+async def test_nothing_is_posted_without_a_url_or_for_unannounced_tips(
+    database: Database, hook: RecordingWebhook
+) -> None:
     quiet = await _urgent_tip(database, "no alert configured when this was stored", announce=False)
     async with aiohttp.ClientSession() as http:
         assert await send_due_alerts(_settings(None), database, http) == 0
