@@ -109,6 +109,8 @@ async def _report(turn: Turn, text: str, origin: str) -> None:
 async def take_text(turn: Turn, text: str) -> bool:
     """Handle free text on the urgent path, or a disclosure in any step; False: not ours, go on."""
     if len(text) > turn.context.services.settings.max_tip_length:
+        if find_disclosure(text) is not None:  # too long to store, but the contacts cannot wait
+            turn.say(contacts_text(turn, await _known_country(turn)))
         return False  # the tip flow asks for a shorter message; the resent one comes back here
     step = turn.step
     if step is Step.URGENT_DETAILS:

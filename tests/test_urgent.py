@@ -179,3 +179,47 @@ async def test_menu_has_urgent_in_every_language(bot: RunningBot, emulator: BotA
     assert labels["es"]["urgent"] == "Avisar de un niño en peligro"
     assert labels["en"]["urgent"] == "Report a child in danger"
     assert all("urgent" in commands for commands in labels.values())
+
+
+async def test_a_disclosure_while_writing_a_tip_takes_the_draft_along(
+    bot: RunningBot, emulator: BotApiEmulator
+) -> None:
+    user = await _opt_in_as(emulator, 2006, "de")
+    await user.press("Das erkenne ich")
+    question = await user.wait_for_message(lambda message: "Land" in message.plain_text)
+    await user.press_data(question.message_id, "cty:DE")
+    await user.wait_for_message(lambda message: "Was wissen Sie" in message.plain_text)
+    await user.send_text("Ich kenne das Mädchen auf dem Bild, sie wohnt bei uns im Haus")
+    contacts = await user.wait_for_message(lambda message: "112" in message.plain_text)
+    assert "Wenn ein Kind jetzt in Gefahr ist, rufen Sie 112 an." in contacts.plain_text
+    assert "116 111" in contacts.plain_text and "jugendschutz.net" in contacts.plain_text
+    urgent_id = _reference(contacts)
+    [tip] = await _tips(bot)
+    assert tip.id == urgent_id and tip.urgent and tip.country_code == "DE" and tip.object_id is not None
+    async with bot.services.database.unit_of_work() as uow:
+        _, conversation, _ = await uow.reporters.open_chat(
+            2006, 2006, language="de", telegram_language="de", initial_state=""
+        )
+    assert conversation.state == "browsing" and conversation.draft == {}, "the draft went into the urgent tip"
+
+
+async def test_an_overlong_disclosure_still_gets_the_contacts(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = await opt_in(emulator, 2007)
+    await user.send_text("A child is in danger. " + "x" * 2100)
+    contacts = await user.wait_for_message(lambda message: "emergency number" in message.plain_text)
+    too_long = await user.wait_for_message(lambda message: "too long" in message.plain_text)
+    assert contacts.message_id < too_long.message_id
+    assert await _tips(bot) == [], "nothing stored that the tipster was not told about"
+
+
+async def test_cancel_before_writing_sends_nothing(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = await opt_in(emulator, 2008)
+    await user.send_command("urgent")
+    asked = await user.wait_for_message(lambda message: "Which country are you in?" in message.plain_text)
+    assert "call your local emergency number" in asked.plain_text
+    await user.send_command("cancel")
+    await user.wait_for_message(lambda message: "Nothing was sent" in message.plain_text)
+    pressed = await user.press_data(asked.message_id, "ucty:FR")  # the old picker, after /cancel
+    answer = await user.wait_for_callback_answer(pressed)
+    assert answer.text == "This button is no longer active."
+    assert await _tips(bot) == []
