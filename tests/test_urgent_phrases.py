@@ -54,6 +54,17 @@ def test_every_reviewed_example_matches() -> None:
         "Mein Kind hat genau diese Tasse",
         "Moje dziecko ma taki sam kubek",
         "I know this curtain, my mother had it",
+        # Idioms that share a verb with a disclosure pattern ("abuse" of power, trust, patience).
+        "He was abusing his power at the office",
+        "abusing her position",
+        "Es un abuso de mi paciencia",
+        "Il abuse de ma patience",
+        "Ele abusa da minha confiança",
+        "Er missbraucht seine Macht",
+        "Hij misbruikt zijn macht",
+        "Der Lärm belästigt mich",
+        "Ça m'a touché, merci",
+        "Mi ha toccato il cuore",
         "abuse",  # one word is never enough
         "",
     ],

@@ -17,7 +17,7 @@ from pathlib import Path
 
 PHRASES_FILE = Path(__file__).with_name("phrases.toml")
 # Letters NFKD does not decompose but people often type without their mark.
-_LETTERS = str.maketrans({"ł": "l", "đ": "d", "ı": "i", "ø": "o", "ħ": "h", "ŀ": "l"})
+_LETTERS = str.maketrans({"ł": "l", "đ": "d", "ı": "i", "ø": "o", "ħ": "h", "ŀ": "l", "œ": "oe", "æ": "ae"})
 _WORD = re.compile(r"\w+")
 _MAX_SCANNED = 8000  # characters: far above the tip limit, bounds the work on forged input
 
