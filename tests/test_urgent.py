@@ -223,3 +223,21 @@ async def test_cancel_before_writing_sends_nothing(bot: RunningBot, emulator: Bo
     answer = await user.wait_for_callback_answer(pressed)
     assert answer.text == "This button is no longer active."
     assert await _tips(bot) == []
+
+
+async def test_before_opting_in_the_contacts_come_but_no_image(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = emulator.user(2009, first_name="Ana", language_code="en")
+    await user.send_command("start")
+    await user.wait_for_message(lambda message: "privacy" in message.plain_text.lower())
+    await user.send_command("urgent", "My neighbour is abusing his stepdaughter")
+    passed = await user.wait_for_message(lambda message: "urgent" in message.plain_text)
+    assert "Which country are you in?" in passed.plain_text
+    await user.press_data(passed.message_id, "ucty:US")
+    contacts = await user.wait_for_message(lambda message: "call 911" in message.plain_text)
+    assert contacts.buttons == [], "no way to an object image before the opt-in"
+    [tip] = await _tips(bot)
+    assert tip.urgent and tip.id == _reference(passed) and tip.object_id is None
+    await user.send_text("hello")
+    welcome = await user.wait_for_message()
+    assert "I understand, show me the objects" in welcome.button_labels, "still asked to opt in"
+    assert all(message.kind != "photo" for message in user.messages)
