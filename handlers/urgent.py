@@ -130,6 +130,9 @@ async def take_text(turn: Turn, text: str) -> bool:
         if code is not None:
             await _country_chosen(turn, code)
             return True
+        if TIP_KEY not in turn.conversation.draft and len(text.split()) > 3:
+            await _report(turn, text, origin="command")  # wrote their report before naming a country
+            return True
         if find_disclosure(text) is None:
             turn.say(
                 turn.gettext(

@@ -241,3 +241,19 @@ async def test_before_opting_in_the_contacts_come_but_no_image(bot: RunningBot, 
     welcome = await user.wait_for_message()
     assert "I understand, show me the objects" in welcome.button_labels, "still asked to opt in"
     assert all(message.kind != "photo" for message in user.messages)
+
+
+async def test_a_report_written_instead_of_a_country_is_kept(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = await opt_in(emulator, 2010)
+    await user.send_command("urgent")
+    await user.wait_for_message(lambda message: "Which country are you in?" in message.plain_text)
+    await user.send_text("Atlantis")
+    await user.wait_for_message(lambda message: "could not match" in message.plain_text)
+    await user.send_text("The family upstairs keeps a small boy locked in all day")
+    passed = await user.wait_for_message(lambda message: "urgent" in message.plain_text)
+    assert "Which country are you in?" in passed.plain_text, "still asked, to show the right numbers"
+    await user.send_text("Norway")
+    await user.wait_for_message(lambda message: "call 112" in message.plain_text and "116 111" in message.plain_text)
+    [tip] = await _tips(bot)
+    assert tip.id == _reference(passed) and tip.urgent and tip.country_code == "NO"
+    assert tip.text_original == "The family upstairs keeps a small boy locked in all day"
