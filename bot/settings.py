@@ -62,6 +62,9 @@ class Settings(StorageSettings):
     confirmation_grace_seconds: Annotated[float, Field(ge=1, le=3600)] = 20.0
     translation_batch_size: Annotated[int, Field(ge=1, le=1024)] = 64
     translation_threads: Annotated[int, Field(ge=0, le=64)] = 0
+    followup_open_questions_per_tip: Annotated[int, Field(ge=1, le=20)] = 3
+    followup_questions_per_moderator_hour: Annotated[int, Field(ge=1, le=1000)] = 20
+    followup_questions_per_reporter_day: Annotated[int, Field(ge=1, le=100)] = 3
 
     @field_validator("telegram_bot_token")
     @classmethod

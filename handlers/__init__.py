@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import browse, commands, errors, flood, language, media, privacy, resume, start, tip
+from handlers import browse, commands, errors, flood, followup, language, media, privacy, resume, start, tip
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
@@ -16,6 +16,7 @@ def register_all(application: Application) -> None:  # type: ignore[type-arg]
     commands.register(application)
     language.register(application)
     privacy.register(application)
+    followup.register(application)
     tip.register(application)
     media.register(application)
     commands.register_fallbacks(application)

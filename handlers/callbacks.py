@@ -15,12 +15,18 @@ TIP_SEND = "tip:send"  # tip:send:<draft revision>: Send on an outdated preview 
 TIP_EDIT = "tip:edit"
 TIP_CANCEL = "tip:cancel"
 TIP_SKIP_DETAILS = "tip:skip"
+TIP_FOLLOWUP = "tip:fu"  # the preview's follow-up consent toggle
+ANSWER = "fq:a"  # fq:a:<question id>: answer a follow-up question
+DECLINE = "fq:n"  # fq:n:<question id>: "I'd rather not"
+WITHDRAW = "fq:w"  # fq:w:<tip id>: no more follow-up questions about this tip
 
 # Patterns for CallbackQueryHandler.
 OBJECT_PATTERN = r"^obj:(next|prev|show):\d{1,12}$"
 TIP_START_PATTERN = r"^tip:new:\d{1,12}$"
 COUNTRY_PATTERN = r"^cty:([A-Z]{2}|other|unknown)$"
-TIP_ACTION_PATTERN = r"^tip:(send(:\d{1,9})?|edit|cancel|skip)$"
+TIP_ACTION_PATTERN = r"^tip:(send(:\d{1,9})?|edit|cancel|skip|fu)$"
+QUESTION_PATTERN = r"^fq:(a|n):\d{1,12}$"
+WITHDRAW_PATTERN = r"^fq:w:\d{1,12}$"
 
 
 def with_id(prefix: str, object_id: int) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import callbacks
+from handlers import callbacks, followup
 from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.tip import DRAFTING, cancel_draft
@@ -78,12 +78,18 @@ async def on_privacy(update: Update, context: TracebotContext, turn: Turn) -> No
             ]
         )
     )
+    choices = await followup.privacy_choices(turn)  # after the notice: the buttons end the chat
+    if choices is not None:
+        turn.say(*choices)
 
 
 async def _stop(turn: Turn) -> None:
     turn.conversation.draft = {}
     turn.step = Step.STOPPED
     await turn.uow.reporters.update(turn.reporter.id, stopped_at=datetime.now(UTC))
+    # Stopping also withdraws every tip's consent to follow-up questions.
+    if await turn.uow.followup.withdraw_all(turn.reporter.id):
+        turn.uow.audit.append(actor="reporter", action="followup.consent_withdrawn_all", target_type="reporter")
     turn.say(
         turn.gettext(
             "You will not receive any more objects. Thank you for your help. "
@@ -108,6 +114,8 @@ async def on_stop_button(update: Update, context: TracebotContext, turn: Turn) -
 async def on_cancel(update: Update, context: TracebotContext, turn: Turn) -> None:
     if turn.step in DRAFTING:
         await cancel_draft(turn)
+    elif turn.step is Step.ANSWERING:
+        followup.cancel_answer(turn)
     else:
         turn.say(turn.gettext("There is nothing to cancel."))
 

@@ -28,6 +28,8 @@ async def show_current_step(turn: Turn) -> None:
         turn.say(turn.gettext("Please type the name of the country."))
     elif step is Step.DETAILS:
         tip.ask_details(turn)
+    elif step is Step.ANSWERING:
+        turn.say(turn.gettext("Please write your answer."))
     else:
         await tip.show_preview(turn)
 

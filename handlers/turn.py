@@ -40,6 +40,7 @@ class Step(enum.StrEnum):
     COUNTRY_TYPED = "country_typed"  # chose "Other", typing a country name
     DETAILS = "details"  # asked what they know (free text or a location)
     PREVIEW = "preview"  # shown the tip, waiting for Send / Edit / Cancel
+    ANSWERING = "answering"  # pressed "Answer" on a follow-up question; the next text is the answer
     STOPPED = "stopped"  # opted out with /stop
 
 
@@ -55,6 +56,7 @@ class Outgoing:
     to_user: bool = False  # a message the reporter must see: a refusal earns them an apology
     after: Outgoing | None = None  # made only if this earlier call went through
     done: bool = False
+
 
 # bot_data key of the function that re-shows the current step for a redelivered update.
 RESUME_KEY = "tracebot.resume"

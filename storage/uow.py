@@ -16,6 +16,7 @@ from storage.repositories import (
     UpdateRepository,
 )
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
+from storage.repositories.followup import FollowupRepository
 from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
@@ -39,6 +40,7 @@ class UnitOfWork:
     confirmations: TipConfirmations
     retention: RetentionRepository
     heartbeats: HeartbeatRepository
+    followup: FollowupRepository
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -73,6 +75,7 @@ class UnitOfWork:
         self.confirmations = TipConfirmations(session)
         self.retention = RetentionRepository(session)
         self.heartbeats = HeartbeatRepository(session)
+        self.followup = FollowupRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.login_throttle = LoginThrottleRepository(session)

@@ -124,11 +124,11 @@ async def test_claims_of_a_crashed_worker_expire(database_url: str, emulator: Bo
         async with database.unit_of_work() as uow:  # a worker claims the job, then "crashes"
             claimed = await uow.translation_jobs.claim(10, now, lease)
             await uow.commit()
-        assert [job.tip_id for job in claimed] == [tip_id]
+        assert [job.row_id for job in claimed] == [tip_id]
         async with database.unit_of_work() as uow:
             assert await uow.translation_jobs.claim(10, now + timedelta(minutes=1), lease) == []
             again = await uow.translation_jobs.claim(10, now + lease + timedelta(seconds=1), lease)
-        assert [job.tip_id for job in again] == [tip_id]
+        assert [job.row_id for job in again] == [tip_id]
         async with database.session_factory() as session:
             tip = await session.get(Tip, tip_id)
         assert tip is not None and tip.translation_status == "pending"

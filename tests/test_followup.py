@@ -1,0 +1,173 @@
+"""Follow-up questions end to end: consent on the preview, a moderator's question in English, the
+tipster's answer in German, both translated by real (tiny) argos models, through the emulator and
+the dashboard over HTTP, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from pathlib import Path
+
+from emulator import BotApiEmulator
+from handlers.followup import compose_question
+from handlers.tip import confirmation_text
+from storage.models import MessageKind, QuestionState
+from tests.support.argos_models import build_argos_package, toy_translate
+from tests.support.followup import (
+    audit_actions,
+    button_data,
+    followup_bot,
+    question_to,
+    signed_in,
+    submit_tip,
+    thread_rows,
+    wait_until,
+)
+from translations.i18n import Catalogs
+from translations.models import install_package_files
+
+GERMAN_TIP = "Ich habe die rote Tasche gesehen."
+QUESTION = "the red bag"  # words the toy en→de model knows
+GERMAN_ANSWER = "Der Mann ist sehr gross!"
+OBJECT = "TAO-0001"  # the demo catalog's first object, shown first from c-demo
+GERMAN = Catalogs().for_language("de").gettext
+
+
+async def test_german_question_and_answer_translated_both_ways(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    packages = tmp_path / "argos"
+    models = [build_argos_package("en", "de", "tiny"), build_argos_package("de", "en", "tiny")]
+    await asyncio.to_thread(install_package_files, models, packages)
+    async with followup_bot(database_url, emulator, tmp_path) as bot, signed_in(bot) as moderator:
+        tip_id = await submit_tip(emulator, 5101, "de", GERMAN_TIP, consent=True)
+        user = emulator.user(5101)
+        confirmation = user.messages[-1]
+        assert confirmation.text == confirmation_text(GERMAN, tip_id, followup=True)
+
+        page = await moderator.page(f"/review/tips/{tip_id}")
+        assert "reporter agreed" in page and "questions/preview" in page
+        german_question = toy_translate(QUESTION, "en", "de")
+        previewed = await moderator.ask(tip_id, QUESTION)
+        assert previewed == compose_question(GERMAN, tip_id, OBJECT, german_question, True)
+        assert german_question in previewed and OBJECT in previewed
+
+        question = await user.wait_for_message(question_to(user), timeout=20)
+        assert question.plain_text == previewed, "the tipster reads exactly what the moderator previewed"
+        assert "mia" not in question.plain_text, "nothing about the moderator is revealed"
+        answer = next(data for data in button_data(question) if data.startswith("fq:a:"))
+        await user.press_data(question.message_id, answer)
+        await user.wait_for_message(lambda message: message.plain_text == GERMAN("Please write your answer."))
+        await user.send_text(GERMAN_ANSWER)
+        thanks = GERMAN("Thank you, your answer has been passed on to the investigators.")
+        await user.wait_for_message(lambda message: message.plain_text == thanks)
+
+        async def translated() -> bool:
+            rows = await thread_rows(bot, tip_id)
+            return any(row.kind == MessageKind.ANSWER and row.translation_status == "done" for row in rows)
+
+        await wait_until(translated)
+        rows = {row.kind: row for row in await thread_rows(bot, tip_id)}
+        assert rows[MessageKind.QUESTION].state == QuestionState.ANSWERED
+        assert rows[MessageKind.QUESTION].delivered_at is not None
+        assert rows[MessageKind.ANSWER].language == "de"
+        english_answer = toy_translate(GERMAN_ANSWER, "de", "en")
+        assert rows[MessageKind.ANSWER].text_english == english_answer
+
+        page = await moderator.page(f"/review/tips/{tip_id}")
+        assert html.escape(GERMAN_ANSWER) in page and html.escape(english_answer) in page
+        assert html.escape(previewed) in page, "the thread shows what was sent beside the English"
+        actions = await audit_actions(bot, tip_id)
+        assert {"followup.question", "followup.delivered", "followup.answer"} <= set(actions)
+
+
+async def test_without_a_model_the_english_goes_out_with_a_localised_note(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    async with followup_bot(database_url, emulator, tmp_path) as bot, signed_in(bot) as moderator:
+        tip_id = await submit_tip(emulator, 5102, "de", GERMAN_TIP, consent=True)
+        previewed = await moderator.ask(tip_id, "Where did you see it?")
+        note = GERMAN("This question could not be translated into your language.")
+        assert note != "This question could not be translated into your language.", "the note is in German"
+        assert previewed == compose_question(GERMAN, tip_id, OBJECT, "Where did you see it?", False)
+        question = await emulator.user(5102).wait_for_message(question_to(emulator.user(5102)), timeout=20)
+        assert "Where did you see it?" in question.plain_text and note in question.plain_text
+
+
+async def test_no_consent_no_question_and_withdrawing_closes_the_form(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    async with followup_bot(database_url, emulator, tmp_path) as bot, signed_in(bot) as moderator:
+        silent = await submit_tip(emulator, 5103, "en", "A red bag in Dover", consent=False)
+        user = emulator.user(5103)
+        assert user.messages[-1].plain_text == "Thank you! Your tip has been saved. Its reference is " + (
+            f"T-{silent:06d}."
+        ), "no promise of follow-up questions without consent"
+        page = await moderator.page(f"/review/tips/{silent}")
+        assert "questions/preview" not in page and "not allowed by the reporter" in page
+        status, refused = await moderator.preview(silent, "Where?")
+        assert status == 409 and "has not agreed" in refused
+        assert "followup.refused" in await audit_actions(bot, silent)
+
+        allowed = await submit_tip(emulator, 5103, "en", "A blue bag in Leeds", consent=True)
+        assert "questions/preview" in await moderator.page(f"/review/tips/{allowed}")
+        user.mark_read()
+        await user.send_command("privacy")
+        choices = await user.wait_for_message(lambda message: f"fq:w:{allowed}" in button_data(message))
+        assert f"fq:w:{silent}" not in button_data(choices), "only tips that allow questions are listed"
+        await user.press_data(choices.message_id, f"fq:w:{allowed}")
+        await user.wait_for_message(lambda message: f"T-{allowed:06d}" in message.plain_text)
+        page = await moderator.page(f"/review/tips/{allowed}")
+        assert "questions/preview" not in page and "not allowed by the reporter" in page
+        assert await thread_rows(bot, silent) == [] and await thread_rows(bot, allowed) == []
+
+
+async def test_stop_withdraws_every_consent(database_url: str, emulator: BotApiEmulator, tmp_path: Path) -> None:
+    async with followup_bot(database_url, emulator, tmp_path) as bot, signed_in(bot) as moderator:
+        tip_id = await submit_tip(emulator, 5104, "en", "A red bag in Dover", consent=True)
+        await moderator.ask(tip_id, "Which shop?")
+        user = emulator.user(5104)
+        await user.wait_for_message(question_to(user), timeout=20)
+        await user.send_command("stop")
+        await user.wait_for_message(lambda message: "will not receive any more objects" in message.plain_text)
+        (question,) = await thread_rows(bot, tip_id)
+        assert question.state == QuestionState.CLOSED
+        assert "not allowed by the reporter" in await moderator.page(f"/review/tips/{tip_id}")
+
+
+async def test_blocked_bot_marks_the_tipster_unreachable(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    async with followup_bot(database_url, emulator, tmp_path) as bot, signed_in(bot) as moderator:
+        tip_id = await submit_tip(emulator, 5105, "en", "A red bag in Dover", consent=True)
+        emulator.user(5105).block()
+        await moderator.ask(tip_id, "Which shop?")
+
+        async def given_up() -> bool:
+            rows = await thread_rows(bot, tip_id)
+            return bool(rows and rows[0].delivery_failure)
+
+        await wait_until(given_up)
+        (question,) = await thread_rows(bot, tip_id)
+        assert question.delivery_failure == "chat_gone" and question.delivery_next_attempt_at is None
+        assert question.delivery_attempts == 1, "a 403 is not retried"
+        page = await moderator.page(f"/review/tips/{tip_id}")
+        assert "reporter unreachable" in page and "questions/preview" not in page
+        status, refused = await moderator.preview(tip_id, "Still there?")
+        assert status == 409 and "cannot be reached" in refused
+        assert "followup.undeliverable" in await audit_actions(bot, tip_id)
+
+
+async def test_a_fourth_open_question_is_refused(database_url: str, emulator: BotApiEmulator, tmp_path: Path) -> None:
+    async with (
+        followup_bot(database_url, emulator, tmp_path, followup_questions_per_reporter_day=10) as bot,
+        signed_in(bot) as moderator,
+    ):
+        tip_id = await submit_tip(emulator, 5106, "en", "A red bag in Dover", consent=True)
+        for number in range(3):
+            await moderator.ask(tip_id, f"Question {number}?")
+        status, refused = await moderator.preview(tip_id, "A fourth?")
+        assert status == 409 and "most unanswered questions" in refused
+        assert len(await thread_rows(bot, tip_id)) == 3
+        assert (await audit_actions(bot, tip_id)).count("followup.refused") == 1
