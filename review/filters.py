@@ -77,6 +77,7 @@ class TipFilters:
     date_to: str = ""
     q: str = ""
     assigned: str = ""
+    answer: str = ""  # "waiting": only tips with a follow-up answer no moderator has read
 
     def params(self, **changes: str) -> dict[str, str]:
         """Non-empty filters as query parameters, with `changes` applied."""
@@ -113,6 +114,7 @@ class TipFilters:
             text=self.q or None,
             assigned_to_id=moderator_id if self.assigned == "me" else None,
             unassigned=self.assigned == "none",
+            answer_waiting=self.answer == "waiting",
         )
 
 
@@ -135,6 +137,9 @@ def parse_filters(query: MultiMapping[str]) -> TipFilters:
     assigned = query.get("assigned", "").strip()
     if assigned not in ("", "me", "none"):
         raise FilterError("assigned must be me or none")
+    answer = query.get("answer", "").strip()
+    if answer not in ("", "waiting"):
+        raise FilterError("answer must be waiting")
     filters = TipFilters(
         status=status,
         object=query.get("object", "").strip(),
@@ -145,6 +150,7 @@ def parse_filters(query: MultiMapping[str]) -> TipFilters:
         date_to=query.get("date_to", "").strip(),
         q=search,
         assigned=assigned,
+        answer=answer,
     )
     parsed = filters.to_query()  # validates ids and dates
     if parsed.created_from and parsed.created_before and parsed.created_from >= parsed.created_before:

@@ -12,6 +12,7 @@ from pathlib import Path
 from emulator import BotApiEmulator
 from handlers.followup import compose_question
 from handlers.tip import confirmation_text
+from review.security import token_hash
 from storage.models import MessageKind, QuestionState
 from tests.support.argos_models import build_argos_package, toy_translate
 from tests.support.followup import (
@@ -171,3 +172,51 @@ async def test_a_fourth_open_question_is_refused(database_url: str, emulator: Bo
         assert status == 409 and "most unanswered questions" in refused
         assert len(await thread_rows(bot, tip_id)) == 3
         assert (await audit_actions(bot, tip_id)).count("followup.refused") == 1
+
+
+async def test_answer_waiting_in_the_queue_the_api_and_the_exports(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    async with followup_bot(database_url, emulator, tmp_path) as bot, signed_in(bot) as moderator:
+        tip_id = await submit_tip(emulator, 5107, "en", "A red bag in Dover", consent=True)
+        other = await submit_tip(emulator, 5108, "en", "A blue mug in Leeds", consent=True)
+        await moderator.ask(tip_id, "Which shop exactly?")
+        user = emulator.user(5107)
+        question = await user.wait_for_message(question_to(user), timeout=20)
+        await user.press_data(question.message_id, next(d for d in button_data(question) if d.startswith("fq:a:")))
+        await user.wait_for_message(lambda message: message.plain_text == "Please write your answer.")
+        await user.send_text("The corner shop, call me on +44 7700 900123")
+        await user.wait_for_message(lambda message: "passed on to the investigators" in message.plain_text)
+
+        waiting = await moderator.page("/review/tips?answer=waiting")
+        assert f"T-{tip_id:06d}" in waiting and f"T-{other:06d}" not in waiting
+        assert 'id="answers-waiting">1<' in waiting
+        page = await moderator.page(f"/review/tips/{tip_id}")
+        assert "The corner shop" in page and "7700 900123" not in page, "contacts in answers are masked"
+
+        async with moderator.session.get(f"{bot.url}/review/export.json?answer=waiting") as response:
+            exported = await response.json(content_type=None)
+        (row,) = exported["tips"]
+        assert row["followup_consent"] is True and row["answers_waiting"] == 1
+        kinds = [entry["kind"] for entry in row["thread"]]
+        assert kinds == ["question", "answer"]
+        assert row["thread"][0]["text_original"] == "Which shop exactly?"
+        assert "The corner shop" in row["thread"][1]["text_original"]
+        assert "900123" not in row["thread"][1]["text_original"]
+        async with moderator.session.get(f"{bot.url}/review/export.csv") as response:
+            csv_text = await response.text()
+        assert "Which shop exactly?" in csv_text and "The corner shop" in csv_text and "900123" not in csv_text
+
+        token = "tbt_followup-token-0123456789"
+        async with bot.services.database.unit_of_work() as uow:
+            await uow.api_tokens.create("followup", token_hash(token))
+            await uow.commit()
+        headers = {"Authorization": f"Bearer {token}"}
+        async with moderator.session.get(f"{bot.url}/api/tips/{tip_id}", headers=headers) as response:
+            api_tip = await response.json()
+        assert api_tip["answers_waiting"] == 1 and [e["kind"] for e in api_tip["thread"]] == kinds
+
+        status, _ = await moderator.post(f"/review/tips/{tip_id}/thread/read", {}, csrf_from=f"/review/tips/{tip_id}")
+        assert status == 200
+        assert f"T-{tip_id:06d}" not in await moderator.page("/review/tips?answer=waiting")
+        assert "followup.read" in await audit_actions(bot, tip_id)

@@ -13,6 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from storage.models import (
     MessageKind,
@@ -368,11 +371,18 @@ class FollowupRepository:
         return message.id
 
 
-def answer_waiting() -> object:
+def _unread(tip_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    return and_(TipMessage.tip_id == tip_id, TipMessage.kind.in_(REPORTER_TEXTS), TipMessage.read_at.is_(None))
+
+
+def answer_waiting() -> ColumnElement[bool]:
     """A WHERE condition on `tips`: a reporter's answer or addition no moderator has read yet."""
-    return exists().where(
-        and_(TipMessage.tip_id == Tip.id, TipMessage.kind.in_(REPORTER_TEXTS), TipMessage.read_at.is_(None))
-    )
+    return exists().where(_unread(Tip.id))
+
+
+def unread_count(tip_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ScalarSelect[int]:
+    """How many of the tip's answers and additions are unread (a correlated column for tip queries)."""
+    return select(func.count()).select_from(TipMessage).where(_unread(tip_id)).scalar_subquery()
 
 
 def _entry(message: TipMessage, username: str | None) -> ThreadEntry:

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Campaign, Moderator, Reporter, Tip, TipNote, TipStatus, TracedObject, format_tip_reference
+from storage.repositories.followup import answer_waiting, unread_count
 from storage.repositories.search import search_condition
 
 MAX_DUPLICATE_CHAIN = 50
@@ -31,6 +32,7 @@ class TipQuery:
     text: str | None = None  # matched against the masked search copy only
     assigned_to_id: int | None = None
     unassigned: bool = False
+    answer_waiting: bool = False  # a reporter's answer or addition no moderator has marked read
 
     def without_status(self) -> TipQuery:
         return TipQuery(
@@ -43,6 +45,7 @@ class TipQuery:
             text=self.text,
             assigned_to_id=self.assigned_to_id,
             unassigned=self.unassigned,
+            answer_waiting=self.answer_waiting,
         )
 
 
@@ -73,6 +76,8 @@ class ReviewTip:
     assigned_to_id: int | None
     assigned_to: str | None
     duplicate_of_id: int | None
+    followup_consent: bool = False
+    answers_waiting: int = 0  # unread answers and additions in the tip's follow-up thread
 
     @property
     def reference(self) -> str:
@@ -92,9 +97,9 @@ class NoteRecord:
     created_at: datetime
 
 
-def _review_query() -> Select[Tip, str, str | None, str | None, str | None]:
+def _review_query() -> Select[Tip, str, str | None, str | None, str | None, int]:
     return (
-        select(Tip, TracedObject.reference, Campaign.code, Reporter.alias, Moderator.username)
+        select(Tip, TracedObject.reference, Campaign.code, Reporter.alias, Moderator.username, unread_count(Tip.id))
         .join(TracedObject, TracedObject.id == Tip.object_id)
         .outerjoin(Campaign, Campaign.id == Tip.campaign_id)
         .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
@@ -127,6 +132,8 @@ def apply_filters(statement: AnySelect, query: TipQuery) -> AnySelect:
         statement = statement.where(Tip.assigned_to_id == query.assigned_to_id)
     elif query.unassigned:
         statement = statement.where(Tip.assigned_to_id.is_(None))
+    if query.answer_waiting:
+        statement = statement.where(answer_waiting())  # type: ignore[arg-type]
     return statement
 
 
@@ -156,6 +163,8 @@ def _review_tip(row: Sequence[Any]) -> ReviewTip:
         assigned_to_id=tip.assigned_to_id,
         assigned_to=row[4],
         duplicate_of_id=tip.duplicate_of_id,
+        followup_consent=tip.followup_consent,
+        answers_waiting=int(row[5] or 0),
     )
 
 
