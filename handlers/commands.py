@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("How this works")),
     ("privacy", N_("What we store and how to delete it")),
     ("language", N_("Change the language")),
+    ("mytips", N_("Add to a tip you sent")),
     ("cancel", N_("Abandon the current step")),
     ("stop", N_("Stop receiving objects")),
     ("delete_my_data", N_("Delete what we store about you")),
@@ -114,7 +115,7 @@ async def on_stop_button(update: Update, context: TracebotContext, turn: Turn) -
 async def on_cancel(update: Update, context: TracebotContext, turn: Turn) -> None:
     if turn.step in DRAFTING:
         await cancel_draft(turn)
-    elif turn.step is Step.ANSWERING:
+    elif turn.step in (Step.ANSWERING, Step.ADDING):
         followup.cancel_answer(turn)
     else:
         turn.say(turn.gettext("There is nothing to cancel."))

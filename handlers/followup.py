@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks
 from handlers.context import TracebotContext
@@ -21,6 +21,7 @@ from storage.repositories.followup import OpenQuestion
 
 # Steps in which a reporter is in the middle of a tip: a question button must not discard it.
 _BUSY = (Step.COUNTRY, Step.COUNTRY_TYPED, Step.DETAILS, Step.PREVIEW)
+MY_TIPS = 5  # how many recent tips /mytips offers
 
 
 def consent_button(gettext: Callable[[str], str], allowed: bool) -> InlineKeyboardButton:
@@ -87,8 +88,11 @@ async def on_question_button(update: Update, context: TracebotContext, turn: Tur
 
 
 async def take_answer(turn: Turn, message: Message | None, text: str) -> bool:
-    """Handle `text` if it answers a question (after "Answer", or as a reply to the question)."""
+    """Handle `text` if it answers a question (after "Answer", or as a reply to the question) or adds to a tip."""
     question: OpenQuestion | None = None
+    if turn.step is Step.ADDING:
+        await _take_addition(turn, text)
+        return True
     if turn.step is Step.ANSWERING:
         question_id = int(turn.conversation.draft.get("question_id") or 0)
         question = await turn.uow.followup.open_question(turn.reporter.id, question_id) if question_id else None
@@ -105,6 +109,11 @@ async def take_answer(turn: Turn, message: Message | None, text: str) -> bool:
     answer_id = await turn.uow.followup.add_answer(question, text)
     _audit(turn, "followup.answer", question.tip_id, message_id=answer_id, length=len(text))
     turn.say(turn.gettext("Thank you, your answer has been passed on to the investigators."))
+    _wake_translator(turn)
+    return True
+
+
+def _wake_translator(turn: Turn) -> None:
     worker = turn.context.services.translation_worker
     if worker is not None:
 
@@ -112,7 +121,61 @@ async def take_answer(turn: Turn, message: Message | None, text: str) -> bool:
             worker.wake()
 
         turn.later(wake_translator, method="wakeTranslator")
-    return True
+
+
+async def _take_addition(turn: Turn, text: str) -> None:
+    tip_id = int(turn.conversation.draft.get("tip_id") or 0)
+    turn.conversation.draft = {}
+    turn.step = Step.BROWSING
+    added = await turn.uow.followup.add_addition(tip_id, turn.reporter.id, text) if tip_id else None
+    if added is None:  # the tip is not theirs (a forged button) or gone
+        turn.say(turn.gettext("Cancelled. Nothing was sent."))
+        return
+    _audit(turn, "followup.addition", tip_id, message_id=added, length=len(text))
+    reference = format_tip_reference(tip_id)
+    turn.say(turn.gettext("Thank you, this has been added to {reference}.").format(reference=reference))
+    _wake_translator(turn)
+
+
+@in_turn
+async def on_my_tips(update: Update, context: TracebotContext, turn: Turn) -> None:
+    """/mytips: the reporter's recent tips by reference, a button each to add to one."""
+    _ = turn.gettext
+    tips = await turn.uow.followup.recent_tips(turn.reporter.id, limit=MY_TIPS)
+    if not tips:
+        turn.say(_("You have not sent any tips yet."))
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                _("Add to {reference}").format(reference=format_tip_reference(tip.tip_id)),
+                callback_data=callbacks.with_id(callbacks.ADD_TO_TIP, tip.tip_id),
+            )
+        ]
+        for tip in tips
+    ]
+    turn.say(_("Your recent tips. Press one to add something to it."), InlineKeyboardMarkup(rows))
+
+
+@in_turn
+async def on_add_to_tip(update: Update, context: TracebotContext, turn: Turn) -> None:
+    _ = turn.gettext
+    tip_id = callbacks.trailing_id(update.callback_query.data if update.callback_query else None)
+    if turn.step in _BUSY:
+        turn.answer(_("Please finish or cancel your tip first."), alert=True)
+        return
+    owned = {tip.tip_id for tip in await turn.uow.followup.recent_tips(turn.reporter.id, limit=MY_TIPS)}
+    if tip_id not in owned:
+        turn.answer(_("This button is no longer active."))
+        return
+    turn.answer()
+    turn.step = Step.ADDING
+    turn.conversation.draft = {"tip_id": tip_id}
+    turn.say(
+        _("What would you like to add to {reference}? Write it in your own language.").format(
+            reference=format_tip_reference(tip_id)
+        )
+    )
 
 
 def cancel_answer(turn: Turn) -> None:
@@ -123,7 +186,7 @@ def cancel_answer(turn: Turn) -> None:
 
 async def privacy_choices(turn: Turn) -> tuple[str, InlineKeyboardMarkup] | None:
     """For /privacy: the tips that allow follow-up questions, a button each to stop them."""
-    tips = await turn.uow.followup.consented_tips(turn.reporter.id)
+    tips = await turn.uow.followup.recent_tips(turn.reporter.id, consented=True)
     if not tips:
         return None
     _ = turn.gettext
@@ -153,5 +216,7 @@ async def on_withdraw(update: Update, context: TracebotContext, turn: Turn) -> N
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     group = Group.CONVERSATION
+    application.add_handler(CommandHandler("mytips", on_my_tips), group)
+    application.add_handler(CallbackQueryHandler(on_add_to_tip, pattern=callbacks.ADD_TO_TIP_PATTERN), group)
     application.add_handler(CallbackQueryHandler(on_question_button, pattern=callbacks.QUESTION_PATTERN), group)
     application.add_handler(CallbackQueryHandler(on_withdraw, pattern=callbacks.WITHDRAW_PATTERN), group)

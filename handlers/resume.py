@@ -28,7 +28,7 @@ async def show_current_step(turn: Turn) -> None:
         turn.say(turn.gettext("Please type the name of the country."))
     elif step is Step.DETAILS:
         tip.ask_details(turn)
-    elif step is Step.ANSWERING:
+    elif step in (Step.ANSWERING, Step.ADDING):
         turn.say(turn.gettext("Please write your answer."))
     else:
         await tip.show_preview(turn)

@@ -309,7 +309,7 @@ async def on_location(update: Update, context: TracebotContext, turn: Turn) -> N
         turn.say(turn.gettext("Please send /start first."))
     elif location is None:
         turn.say(turn.gettext("Sorry, that is not a valid location. Please share a place on the map."))
-    elif turn.step is Step.ANSWERING:
+    elif turn.step in (Step.ANSWERING, Step.ADDING):
         turn.say(turn.gettext("Please write your answer."))
     elif turn.step is Step.BROWSING and turn.conversation.object_id is not None:
         _start_draft(turn, turn.conversation.object_id)

@@ -41,6 +41,7 @@ class Step(enum.StrEnum):
     DETAILS = "details"  # asked what they know (free text or a location)
     PREVIEW = "preview"  # shown the tip, waiting for Send / Edit / Cancel
     ANSWERING = "answering"  # pressed "Answer" on a follow-up question; the next text is the answer
+    ADDING = "adding"  # chose a tip in /mytips; the next text is added to it
     STOPPED = "stopped"  # opted out with /stop
 
 

@@ -220,3 +220,27 @@ async def test_answer_waiting_in_the_queue_the_api_and_the_exports(
         assert status == 200
         assert f"T-{tip_id:06d}" not in await moderator.page("/review/tips?answer=waiting")
         assert "followup.read" in await audit_actions(bot, tip_id)
+
+
+async def test_mytips_adds_to_an_earlier_tip(database_url: str, emulator: BotApiEmulator, tmp_path: Path) -> None:
+    async with followup_bot(database_url, emulator, tmp_path) as bot, signed_in(bot) as moderator:
+        first = await submit_tip(emulator, 5109, "en", "A red bag in Dover", consent=False)
+        second = await submit_tip(emulator, 5109, "en", "A blue mug in Leeds", consent=False)
+        user = emulator.user(5109)
+        await user.send_command("mytips")
+        listing = await user.wait_for_message(lambda message: f"fq:add:{first}" in button_data(message))
+        assert f"fq:add:{second}" in button_data(listing)
+        await user.press_data(listing.message_id, f"fq:add:{first:d}")
+        await user.wait_for_message(lambda message: f"T-{first:06d}" in message.plain_text)
+        await user.send_text("It was sold at the market on Sundays.")
+        await user.wait_for_message(lambda message: "has been added to" in message.plain_text)
+        (addition,) = await thread_rows(bot, first)
+        assert addition.kind == MessageKind.ADDITION and addition.text_original.startswith("It was sold")
+        assert await thread_rows(bot, second) == []
+        assert "It was sold at the market" in await moderator.page(f"/review/tips/{first}")
+        assert f"T-{first:06d}" in await moderator.page("/review/tips?answer=waiting")
+
+        await user.press_data(listing.message_id, "fq:add:999999")  # a forged button: not their tip
+        await user.send_text("This must not be added anywhere.")
+        await asyncio.sleep(0.5)
+        assert all("must not" not in row.text_original for row in await thread_rows(bot, first))

@@ -86,7 +86,7 @@ class OpenQuestion:
 
 
 @dataclass(frozen=True, slots=True)
-class ConsentedTip:
+class ReporterTip:
     tip_id: int
     created_at: datetime
 
@@ -130,14 +130,13 @@ class FollowupRepository:
             .values(state=QuestionState.CLOSED, delivery_next_attempt_at=None)
         )
 
-    async def consented_tips(self, reporter_id: int, limit: int = 10) -> list[ConsentedTip]:
-        rows = await self._session.execute(
-            select(Tip.id, Tip.created_at)
-            .where(Tip.reporter_id == reporter_id, Tip.followup_consent.is_(True))
-            .order_by(Tip.id.desc())
-            .limit(limit)
-        )
-        return [ConsentedTip(tip_id, created_at) for tip_id, created_at in rows.all()]
+    async def recent_tips(self, reporter_id: int, limit: int = 10, *, consented: bool = False) -> list[ReporterTip]:
+        """The reporter's newest tips (only those that allow follow-up questions, if `consented`)."""
+        statement = select(Tip.id, Tip.created_at).where(Tip.reporter_id == reporter_id)
+        if consented:
+            statement = statement.where(Tip.followup_consent.is_(True))
+        rows = await self._session.execute(statement.order_by(Tip.id.desc()).limit(limit))
+        return [ReporterTip(tip_id, created_at) for tip_id, created_at in rows.all()]
 
     # The dashboard side.
 
