@@ -102,8 +102,15 @@ async def take_answer(turn: Turn, message: Message | None, text: str) -> bool:
             turn.say(turn.gettext("This question is closed; nothing was sent."))
             return True
     elif message is not None and message.reply_to_message is not None and turn.step not in _BUSY:
-        replied = message.reply_to_message.message_id
-        question = await turn.uow.followup.question_replied_to(turn.reporter.id, replied)
+        replied = message.reply_to_message
+        # Telegram echoes the question's buttons in the reply, so it is found even before the
+        # sender has recorded the message id; either way only the reporter's own open question.
+        button_id = _answer_button_id(replied)
+        followup = turn.uow.followup
+        if button_id is not None:
+            question = await followup.open_question(turn.reporter.id, button_id)
+        else:
+            question = await followup.question_replied_to(turn.reporter.id, replied.message_id)
     if question is None:
         return False
     answer_id = await turn.uow.followup.add_answer(question, text)
@@ -176,6 +183,17 @@ async def on_add_to_tip(update: Update, context: TracebotContext, turn: Turn) ->
             reference=format_tip_reference(tip_id)
         )
     )
+
+
+def _answer_button_id(message: Message) -> int | None:
+    """The question id in a message's "Answer" button, if it has one."""
+    markup = message.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            data = button.callback_data
+            if isinstance(data, str) and data.startswith(callbacks.ANSWER + ":"):
+                return callbacks.trailing_id(data)
+    return None
 
 
 def cancel_answer(turn: Turn) -> None:

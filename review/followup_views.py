@@ -12,7 +12,7 @@ from aiohttp import web
 from review.context import current_moderator, unit_of_work
 from review.queue import record
 from review.render import error_page, see_other, with_notice
-from review.thread import MAX_QUESTION, REFUSALS, FollowupDesk, desk, preview_question, refusal
+from review.thread import MAX_QUESTION, REFUSALS, FollowupDesk, QuestionPreview, desk, preview_question, refusal
 from review.tip_views import parse_tip_path, tip_page
 from storage.models import format_tip_reference
 from storage.repositories.followup import FollowupTarget
@@ -44,9 +44,8 @@ async def _checked(request: web.Request, tip_id: int) -> tuple[FollowupDesk, Fol
     return followup, target, tip.object_reference
 
 
-async def preview(request: web.Request) -> web.StreamResponse:
-    """Show the tip page with the question as the reporter will read it, ready to send or edit."""
-    tip_id = parse_tip_path(request)
+async def _prepare(request: web.Request, tip_id: int) -> tuple[dict[str, str], QuestionPreview] | web.Response:
+    """The posted form and the question as the reporter would read it, or the page that says why not."""
     form = {key: str(value) for key, value in (await request.post()).items()}
     english = _question_text(form)
     if english is None:
@@ -56,35 +55,42 @@ async def preview(request: web.Request) -> web.StreamResponse:
         return checked
     followup, target, object_reference = checked
     shown = await preview_question(followup, english, target.language or "en", tip_id, object_reference)
-    return await tip_page(request, question=shown)
+    return form, shown
+
+
+async def preview(request: web.Request) -> web.StreamResponse:
+    """Show the tip page with the question as the reporter will read it, ready to send or edit."""
+    prepared = await _prepare(request, parse_tip_path(request))
+    if isinstance(prepared, web.Response):
+        return prepared
+    return await tip_page(request, question=prepared[1])
 
 
 async def send(request: web.Request) -> web.StreamResponse:
     """Commit the previewed question; refused if the translation is no longer what was previewed."""
     me, tip_id = current_moderator(request), parse_tip_path(request)
-    form = {key: str(value) for key, value in (await request.post()).items()}
-    english = _question_text(form)
-    if english is None:
-        return error_page(request, 400, "Invalid question", f"A question needs 1 to {MAX_QUESTION} characters.")
-    checked = await _checked(request, tip_id)
-    if isinstance(checked, web.Response):
-        return checked
-    followup, target, object_reference = checked
+    prepared = await _prepare(request, tip_id)
+    if isinstance(prepared, web.Response):
+        return prepared
+    form, shown = prepared
+    followup = desk(request)
+    assert followup is not None  # _prepare refused otherwise
     # The same text again (translation is deterministic); a forged or stale preview is not sent.
-    shown = await preview_question(followup, english, target.language or "en", tip_id, object_reference)
     if form.get("previewed", "").replace("\r\n", "\n") != shown.text_sent:
         return error_page(
             request, 409, "Preview again", "What the reporter would read is not what was previewed. Preview it again."
         )
     async with unit_of_work(request) as uow:
-        # Checked again inside the transaction that stores it, so two tabs cannot pass a cap together.
+        # Checked again where it is stored: the translation took a while, consent may have gone meanwhile.
         fresh = await uow.followup.target(tip_id)
         reason = "no_consent" if fresh is None else await refusal(uow, fresh, me.id, followup.limits)
         if reason is not None:
             record(uow, me, "followup.refused", "tip", tip_id, reason=reason)
             await uow.commit()
             return error_page(request, 409, "Question not sent", REFUSALS[reason])
-        question_id = await uow.followup.add_question(tip_id, me.id, english, shown.text_sent, shown.machine_translated)
+        question_id = await uow.followup.add_question(
+            tip_id, me.id, shown.english, shown.text_sent, shown.machine_translated
+        )
         record(
             uow,
             me,

@@ -16,6 +16,7 @@ from review.security import token_hash
 from storage.models import MessageKind, QuestionState
 from tests.support.argos_models import build_argos_package, toy_translate
 from tests.support.followup import (
+    answer_by_button,
     audit_actions,
     button_data,
     followup_bot,
@@ -54,15 +55,9 @@ async def test_german_question_and_answer_translated_both_ways(
         assert previewed == compose_question(GERMAN, tip_id, OBJECT, german_question, True)
         assert german_question in previewed and OBJECT in previewed
 
-        question = await user.wait_for_message(question_to(user), timeout=20)
+        question = await answer_by_button(user, GERMAN_ANSWER, GERMAN)
         assert question.plain_text == previewed, "the tipster reads exactly what the moderator previewed"
         assert "mia" not in question.plain_text, "nothing about the moderator is revealed"
-        answer = next(data for data in button_data(question) if data.startswith("fq:a:"))
-        await user.press_data(question.message_id, answer)
-        await user.wait_for_message(lambda message: message.plain_text == GERMAN("Please write your answer."))
-        await user.send_text(GERMAN_ANSWER)
-        thanks = GERMAN("Thank you, your answer has been passed on to the investigators.")
-        await user.wait_for_message(lambda message: message.plain_text == thanks)
 
         async def translated() -> bool:
             rows = await thread_rows(bot, tip_id)
@@ -181,12 +176,7 @@ async def test_answer_waiting_in_the_queue_the_api_and_the_exports(
         tip_id = await submit_tip(emulator, 5107, "en", "A red bag in Dover", consent=True)
         other = await submit_tip(emulator, 5108, "en", "A blue mug in Leeds", consent=True)
         await moderator.ask(tip_id, "Which shop exactly?")
-        user = emulator.user(5107)
-        question = await user.wait_for_message(question_to(user), timeout=20)
-        await user.press_data(question.message_id, next(d for d in button_data(question) if d.startswith("fq:a:")))
-        await user.wait_for_message(lambda message: message.plain_text == "Please write your answer.")
-        await user.send_text("The corner shop, call me on +44 7700 900123")
-        await user.wait_for_message(lambda message: "passed on to the investigators" in message.plain_text)
+        await answer_by_button(emulator.user(5107), "The corner shop, call me on +44 7700 900123")
 
         waiting = await moderator.page("/review/tips?answer=waiting")
         assert f"T-{tip_id:06d}" in waiting and f"T-{other:06d}" not in waiting
@@ -244,3 +234,30 @@ async def test_mytips_adds_to_an_earlier_tip(database_url: str, emulator: BotApi
         await user.send_text("This must not be added anywhere.")
         await asyncio.sleep(0.5)
         assert all("must not" not in row.text_original for row in await thread_rows(bot, first))
+
+
+async def test_replying_to_the_question_answers_it(database_url: str, emulator: BotApiEmulator, tmp_path: Path) -> None:
+    async with followup_bot(database_url, emulator, tmp_path) as bot, signed_in(bot) as moderator:
+        tip_id = await submit_tip(emulator, 5110, "en", "A red bag in Dover", consent=True)
+        await moderator.ask(tip_id, "Which shop?")
+        user = emulator.user(5110)
+        question = await user.wait_for_message(question_to(user), timeout=20)
+        await user.send_text("The one by the harbour.", reply_to=question.message_id)
+        await user.wait_for_message(lambda message: "passed on to the investigators" in message.plain_text)
+        rows = {row.kind: row for row in await thread_rows(bot, tip_id)}
+        assert rows[MessageKind.ANSWER].text_original == "The one by the harbour."
+        assert rows[MessageKind.ANSWER].question_id == rows[MessageKind.QUESTION].id
+        assert rows[MessageKind.QUESTION].state == QuestionState.ANSWERED
+
+        await user.send_text("And a second reply is a new tip text.", reply_to=question.message_id)
+        await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
+        assert len(await thread_rows(bot, tip_id)) == 2, "an answered question takes no second answer"
+
+        declined = await submit_tip(emulator, 5110, "en", "A blue mug in Leeds", consent=True)
+        await moderator.ask(declined, "Where exactly?")
+        second = await user.wait_for_message(question_to(user), timeout=20)
+        await user.press_data(second.message_id, next(d for d in button_data(second) if d.startswith("fq:n:")))
+        await user.wait_for_message(lambda message: message.plain_text == "All right, you declined this question.")
+        (row,) = await thread_rows(bot, declined)
+        assert row.state == QuestionState.DECLINED
+        assert "followup.declined" in await audit_actions(bot, declined)

@@ -11,7 +11,7 @@ import pytest
 
 from emulator import BotApiEmulator
 from tests.review.support import PASSWORD
-from tests.support.followup import button_data, followup_bot, question_to, submit_tip
+from tests.support.followup import answer_by_button, followup_bot, submit_tip
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +37,7 @@ async def test_question_answer_and_export_in_a_browser(
         await page.click("form[action$='/questions'] button")
         await page.wait_for_url("**notice=question**")
 
-        user = emulator.user(5201)
-        question = await user.wait_for_message(question_to(user), timeout=20)
-        await user.press_data(question.message_id, next(d for d in button_data(question) if d.startswith("fq:a:")))
-        await user.wait_for_message(lambda message: message.plain_text == "Please write your answer.")
-        await user.send_text("The corner shop near the station.")
-        await user.wait_for_message(lambda message: "passed on to the investigators" in message.plain_text)
+        await answer_by_button(emulator.user(5201), "The corner shop near the station.")
 
         await page.reload()
         answer = page.locator("article.thread-entry.answer blockquote.original")

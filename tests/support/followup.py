@@ -145,3 +145,15 @@ async def audit_actions(bot: RunningBot, tip_id: int) -> list[str]:
 
 def question_to(user: SimulatedUser) -> Callable[[BotMessage], bool]:
     return lambda message: any(data.startswith("fq:a:") for data in button_data(message))
+
+
+async def answer_by_button(user: SimulatedUser, text: str, gettext: Callable[[str], str] = str) -> BotMessage:
+    """Wait for the question, press "Answer", write `text`, wait for the thanks; returns the question."""
+    question = await user.wait_for_message(question_to(user), timeout=20)
+    await user.press_data(question.message_id, next(d for d in button_data(question) if d.startswith("fq:a:")))
+    prompt = gettext("Please write your answer.")
+    await user.wait_for_message(lambda message: message.plain_text == prompt)
+    await user.send_text(text)
+    thanks = gettext("Thank you, your answer has been passed on to the investigators.")
+    await user.wait_for_message(lambda message: message.plain_text == thanks)
+    return question
