@@ -261,3 +261,30 @@ async def test_replying_to_the_question_answers_it(database_url: str, emulator: 
         (row,) = await thread_rows(bot, declined)
         assert row.state == QuestionState.DECLINED
         assert "followup.declined" in await audit_actions(bot, declined)
+
+
+async def test_hourly_and_daily_caps_and_bad_questions(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    caps = {"followup_questions_per_moderator_hour": 2, "followup_questions_per_reporter_day": 1}
+    async with followup_bot(database_url, emulator, tmp_path, **caps) as bot, signed_in(bot) as moderator:
+        first = await submit_tip(emulator, 5111, "en", "A red bag in Dover", consent=True)
+        second = await submit_tip(emulator, 5111, "en", "A blue mug in Leeds", consent=True)
+        third = await submit_tip(emulator, 5112, "en", "A green car in Hull", consent=True)
+        fourth = await submit_tip(emulator, 5113, "en", "A black cat in York", consent=True)
+        for bad in ("", "   ", "x" * 1001, "nul\x00byte"):
+            status, _page = await moderator.preview(first, bad)
+            assert status == 400, repr(bad[:10])
+        await moderator.ask(first, "Which shop?")
+        status, refused = await moderator.preview(second, "And this one?")
+        assert status == 409 and "in one day" in refused, "one question per tipster per day"
+        status, page = await moderator.post(
+            f"/review/tips/{third}/questions",
+            {"question": "Forged?", "previewed": "Anything the moderator did not preview"},
+            csrf_from=f"/review/tips/{third}",
+        )
+        assert status == 409 and "Preview it again" in page
+        assert await thread_rows(bot, third) == []
+        await moderator.ask(third, "Which street?")
+        status, refused = await moderator.preview(fourth, "Which city?")
+        assert status == 409 and "in one hour" in refused, "two questions per moderator per hour"
