@@ -72,8 +72,8 @@ async def show_preview(turn: Turn) -> None:
         room = MAX_TEXT - visible_length("\n\n".join([*lines, told.format(text="")]))
         lines.insert(2, told.format(text=quote(draft["text"], room)))
     turn.step = Step.PREVIEW
-    revision, followup = int(draft.get("revision", 0)), bool(draft.get("followup"))
-    turn.say("\n\n".join(lines), keyboards.preview(turn, revision, followup=followup))
+    revision, allowed = int(draft.get("revision", 0)), bool(draft.get("followup"))
+    turn.say("\n\n".join(lines), keyboards.preview(turn, revision, followup=allowed))
 
 
 async def _after_country(turn: Turn) -> None:

@@ -9,6 +9,7 @@ dashboard run without the bot) the thread is shown but no question can be asked.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,8 @@ from aiohttp import web
 
 from storage.repositories.followup import FollowupTarget
 from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION = 1000
 
@@ -103,13 +106,15 @@ async def preview_question(
 ) -> QuestionPreview:
     """Translate en→`language` off the event loop (English with a note where no model exists)."""
     translator = followup.translator
-    body, translated = english, False
-    if language != "en" and translator is not None:
-        if await asyncio.to_thread(translator.can_translate, "en", language):
-            (body,) = await asyncio.to_thread(translator.translate_batch, "en", [english], language)
-            translated = True
-    elif language == "en":
-        translated = True  # nothing to translate: no "could not be translated" note
+    body, translated = english, language == "en"  # English needs no translation and no note
+    if not translated and translator is not None:
+        try:
+            if await asyncio.to_thread(translator.can_translate, "en", language):
+                (body,) = await asyncio.to_thread(translator.translate_batch, "en", [english], language)
+                translated = True
+        except Exception as exc:  # noqa: BLE001 - a broken model: the English goes out with the note
+            log.warning("translating a question en->%s failed (%s)", language, type(exc).__name__)
+            body = english
     text = followup.compose(language, tip_id, object_reference, body, translated)
     return QuestionPreview(english, text, translated, language)
 

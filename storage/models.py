@@ -277,8 +277,8 @@ class TipMessage(Base):
     translation_next_attempt_at: Mapped[datetime | None] = mapped_column()
     translation_claimed_at: Mapped[datetime | None] = mapped_column()
     translation_error: Mapped[str | None] = mapped_column(Text)
-    # Questions only: the question in the reporter's language exactly as sent, and whether a
-    # model translated it (False: the English went out with a note).
+    # Questions only: the whole message exactly as the reporter reads it, and whether it needed no
+    # "could not be translated" note (translated by a model, or the reporter reads English).
     text_sent: Mapped[str | None] = mapped_column(Text)
     machine_translated: Mapped[bool | None] = mapped_column(Boolean)
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("moderators.id", ondelete="SET NULL"))

@@ -91,6 +91,21 @@ async def test_without_a_model_the_english_goes_out_with_a_localised_note(
         assert "Where did you see it?" in question.plain_text and note in question.plain_text
 
 
+async def test_a_broken_model_sends_the_english_with_the_note(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    (model,) = await asyncio.to_thread(
+        install_package_files, [build_argos_package("en", "de", "tiny")], tmp_path / "argos"
+    )
+    (model.model_dir / "model.bin").write_bytes(b"corrupted")  # a real engine failure
+    async with followup_bot(database_url, emulator, tmp_path) as bot, signed_in(bot) as moderator:
+        tip_id = await submit_tip(emulator, 5114, "de", GERMAN_TIP, consent=True)
+        previewed = await moderator.ask(tip_id, QUESTION)
+        assert previewed == compose_question(GERMAN, tip_id, OBJECT, QUESTION, False)
+        (row,) = await thread_rows(bot, tip_id)
+        assert row.machine_translated is False and row.text_sent == previewed
+
+
 async def test_no_consent_no_question_and_withdrawing_closes_the_form(
     database_url: str, emulator: BotApiEmulator, tmp_path: Path
 ) -> None:
