@@ -16,7 +16,7 @@ from handlers.followup import question_keyboard
 from handlers.tip import confirmation_text
 from handlers.turn import Step
 from storage.privacy import InvalidToken
-from storage.repositories.followup import DueQuestion
+from storage.repositories.followup_outbox import DueQuestion
 from storage.repositories.tips import DueConfirmation
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ async def send_due_questions(application: TracebotApplication, services: BotServ
     now = datetime.now(UTC)
     grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
     async with services.database.unit_of_work() as uow:
-        due = await uow.followup.claim_due(now, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH)
+        due = await uow.followup_outbox.claim_due(now, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH)
         await uow.commit()
     sent = 0
     for question in due:
@@ -113,11 +113,11 @@ async def send_due_questions(application: TracebotApplication, services: BotServ
         async with services.database.unit_of_work() as uow:
             details: dict[str, object] = {"question_id": question.message_id}
             if isinstance(outcome, int):
-                await uow.followup.mark_delivered(question.message_id, outcome)
+                await uow.followup_outbox.mark_delivered(question.message_id, outcome)
                 action = "followup.delivered"
                 sent += 1
             else:
-                await uow.followup.mark_undeliverable(question.message_id, outcome)
+                await uow.followup_outbox.mark_undeliverable(question.message_id, outcome)
                 action, details["reason"] = "followup.undeliverable", outcome
             uow.audit.append(actor="bot", action=action, target_type="tip", target_id=question.tip_id, details=details)
             await uow.commit()
