@@ -91,7 +91,7 @@ def _cmd_models_install(args: argparse.Namespace) -> int:
                 progress.update(task, description=description, completed=event.step, total=event.total or None)
 
             try:
-                report = download_and_install(args.codes, show, packages_dir=packages_dir)
+                report = download_and_install(args.codes, show, packages_dir=packages_dir, both_directions=True)
             except PackageIndexUnreachable as exc:
                 raise CommandError(
                     f"the argos package index is unreachable ({exc.url}): no internet here? Download the "
@@ -100,9 +100,12 @@ def _cmd_models_install(args: argparse.Namespace) -> int:
         for model in report.installed:
             console.print(f"installed {model.from_code} -> {model.to_code} ({model.version})")
         if report.already_installed:
-            console.print("already translatable: " + ", ".join(report.already_installed))
+            console.print("already translatable both ways: " + ", ".join(report.already_installed))
         if report.unavailable:
             console.print("[yellow]no package to English for: " + ", ".join(report.unavailable))
+        if report.unavailable_reverse:
+            missing = ", ".join(report.unavailable_reverse)
+            console.print(f"[yellow]no package from English for: {missing} (follow-up questions go in English)")
     moved = asyncio.run(_requeue_unsupported(settings.database_url, packages_dir))
     console.print(f"{moved} tips waiting for a model were queued for translation")
     return 0
@@ -124,6 +127,13 @@ def _cmd_models_list(args: argparse.Namespace) -> int:
         print("install with: tracebot models install " + " ".join(missing))
     else:
         print("every UI language can be translated to English")
+    questions = languages_without_path_to_english(
+        [code for code in Catalogs().languages if code != "en"], settings.argos_packages_dir, from_english=True
+    )
+    if questions:
+        print("UI languages follow-up questions cannot be translated into yet: " + " ".join(questions))
+    else:
+        print("follow-up questions can be translated into every UI language")
     return 0
 
 

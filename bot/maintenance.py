@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.services import BotServices
@@ -14,9 +15,11 @@ from bot.urgent_alert import TIMEOUT as ALERT_TIMEOUT
 from bot.urgent_alert import send_due_alerts
 from handlers.context import TracebotApplication
 from handlers.delivery import Failure, classify
+from handlers.followup import question_keyboard
 from handlers.tip import confirmation_text
 from handlers.turn import Step
 from storage.privacy import InvalidToken
+from storage.repositories.followup_outbox import DueQuestion
 from storage.repositories.tips import DueConfirmation
 
 log = logging.getLogger(__name__)
@@ -79,7 +82,7 @@ async def _send_reference(application: TracebotApplication, services: BotService
         return "undecryptable"
     _ = services.catalogs.for_language(tip.language or services.settings.default_language).gettext
     try:
-        await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id))
+        await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id, followup=tip.followup_consent))
     except TelegramError as error:
         failure = classify(error)
         name = type(error).__name__
@@ -89,6 +92,76 @@ async def _send_reference(application: TracebotApplication, services: BotService
         log.info("tip %s: reference undeliverable (%s, %s)", tip.tip_id, name, failure.value)
         return failure.value
     return DELIVERED
+
+
+async def send_due_questions(application: TracebotApplication, services: BotServices) -> int:
+    """Deliver committed follow-up questions (the `tip_messages` outbox), like the reference sweeper.
+
+    The claim commits each question's next attempt in the future before anything is sent, so a
+    crash between the moderator's commit and the send re-sends it once, at the next round after
+    the restart; only a crash after Telegram accepted it and before `mark_delivered` could repeat
+    it. A permanent refusal (bot blocked, chat gone, data deleted) marks the question
+    undeliverable, which the tip page shows as "reporter unreachable".
+    """
+    now = datetime.now(UTC)
+    grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
+    async with services.database.unit_of_work() as uow:
+        due = await uow.followup_outbox.claim_due(now, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH)
+        await uow.commit()
+    sent = 0
+    for question in due:
+        outcome = await _deliver_question(application, services, question)
+        if outcome is None:
+            continue  # transient: the claim already scheduled the next attempt
+        async with services.database.unit_of_work() as uow:
+            details: dict[str, object] = {"question_id": question.message_id}
+            if isinstance(outcome, int):
+                await uow.followup_outbox.mark_delivered(question.message_id, outcome)
+                action = "followup.delivered"
+                sent += 1
+            else:
+                await uow.followup_outbox.mark_undeliverable(question.message_id, outcome)
+                action, details["reason"] = "followup.undeliverable", outcome
+            uow.audit.append(actor="bot", action=action, target_type="tip", target_id=question.tip_id, details=details)
+            await uow.commit()
+    return sent
+
+
+async def send_question(
+    application: TracebotApplication, chat_id: int, text: str, keyboard: InlineKeyboardMarkup
+) -> int:
+    """The one place a follow-up question goes to Telegram (plain text, exactly as previewed); its message id."""
+    message = await application.bot.send_message(chat_id, text, parse_mode=None, reply_markup=keyboard)
+    return message.message_id
+
+
+async def _deliver_question(
+    application: TracebotApplication, services: BotServices, question: DueQuestion
+) -> int | str | None:
+    """The Telegram message id once delivered, a reason it never can be, or None to try again later."""
+    if not question.consent:
+        return "no_consent"  # withdrawn after it was committed
+    if question.chat_id_encrypted is None:
+        return "no_chat"
+    try:
+        chat_id = services.database.privacy.decrypt_chat_id(question.chat_id_encrypted)
+    except InvalidToken:
+        return "undecryptable"
+    language = question.language or services.settings.default_language
+    gettext = services.catalogs.for_language(language).gettext
+    try:
+        telegram_id = await send_question(
+            application, chat_id, question.text_sent, question_keyboard(gettext, question.message_id)
+        )
+    except TelegramError as error:
+        failure = classify(error)
+        if failure is Failure.TRANSIENT:
+            name = type(error).__name__
+            log.warning("question %s: not sent on attempt %d (%s)", question.message_id, question.attempt, name)
+            return None
+        log.info("question %s: undeliverable (%s)", question.message_id, failure.value)
+        return failure.value
+    return telegram_id
 
 
 async def apply_retention(services: BotServices) -> None:
@@ -112,6 +185,7 @@ async def run_maintenance(application: TracebotApplication, services: BotService
         while True:
             try:
                 await resend_unconfirmed(application, services)
+                await send_due_questions(application, services)
                 if loop.time() - last_retention > 3600:
                     await apply_retention(services)
                     last_retention = loop.time()

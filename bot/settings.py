@@ -67,6 +67,9 @@ class Settings(StorageSettings):
     public_url: str | None = None
     urgent_alert_url: str | None = None
     hotlines_file: Path | None = None
+    followup_open_questions_per_tip: Annotated[int, Field(ge=1, le=20)] = 3
+    followup_questions_per_moderator_hour: Annotated[int, Field(ge=1, le=1000)] = 20
+    followup_questions_per_reporter_day: Annotated[int, Field(ge=1, le=100)] = 3
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -24,9 +24,11 @@ from bot.maintenance import run_maintenance
 from bot.metrics import UPDATE_KINDS, WEBHOOK_REJECTED, WEBHOOK_UPDATES
 from bot.services import BotServices
 from bot.settings import Settings
-from bot.translation import build_translation_worker
+from bot.translation import build_translation_engine, build_translation_worker
 from handlers.context import Services, TracebotApplication
+from handlers.followup import compose_question
 from review.appkeys import DATABASE, MEDIA_ROOT
+from review.thread import FOLLOWUP, FollowupDesk, FollowupLimits, QuestionTranslator
 from storage.db import create_engine, create_session_factory
 from storage.migrate import head_revision, upgrade_if_needed
 from storage.privacy import Privacy
@@ -61,7 +63,10 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         head = await asyncio.to_thread(head_revision)
         app[HEAD_REVISION] = head or "base"
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
-        worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
+        # One engine for both directions: tips and answers to English (the worker), questions from English.
+        translator = build_translation_engine(settings)
+        inline = settings.translation_worker == "inline"
+        worker = build_translation_worker(settings, database, translator) if inline else None
         app[SERVICES] = Services(
             settings=settings,
             database=database,
@@ -70,9 +75,24 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             hotlines=Hotlines(settings.hotlines_file),
         )
         app[DATABASE] = database
+        app[FOLLOWUP] = followup_desk(settings, translator, app[SERVICES].catalogs)
         yield
     finally:
         await engine.dispose()
+
+
+def followup_desk(settings: Settings, translator: QuestionTranslator, catalogs: Catalogs) -> FollowupDesk:
+    """What the dashboard needs to ask a reporter a question: the engine, the bot's wording, the caps."""
+
+    def compose(language: str, tip_id: int, object_reference: str, body: str, translated: bool) -> str:
+        return compose_question(catalogs.for_language(language).gettext, tip_id, object_reference, body, translated)
+
+    limits = FollowupLimits(
+        open_per_tip=settings.followup_open_questions_per_tip,
+        per_moderator_hour=settings.followup_questions_per_moderator_hour,
+        per_reporter_day=settings.followup_questions_per_reporter_day,
+    )
+    return FollowupDesk(translator=translator, compose=compose, limits=limits)
 
 
 async def search_index_context(app: web.Application) -> AsyncIterator[None]:

@@ -93,11 +93,19 @@ class SimulatedUser:
         chat.add_event("user_message", {"message": message})
         return self._state.updates.push("message", message)
 
-    async def send_text(self, text: str) -> Json:
-        """Send a text message; a leading /command gets a bot_command entity like Telegram."""
+    async def send_text(self, text: str, *, reply_to: int | None = None) -> Json:
+        """Send a text message; a leading /command gets a bot_command entity like Telegram.
+
+        ``reply_to``: the id of a bot message this one replies to (Telegram then includes it).
+        """
         if not text.strip():
             raise ValueError("Telegram clients do not send empty messages")
         content: Json = {"text": text}
+        if reply_to is not None:
+            original = self.chat.bot_messages.get(reply_to)
+            if original is None:
+                raise LookupError(f"no bot message {reply_to} in this chat")
+            content["reply_to_message"] = original.to_telegram(self._state.bot_user(), self.profile.to_chat())
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             entity = {"type": "bot_command", "offset": 0, "length": utf16_len(command)}

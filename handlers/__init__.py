@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import browse, commands, errors, flood, language, media, privacy, resume, start, tip, urgent
+from handlers import browse, commands, errors, flood, followup, language, media, privacy, resume, start, tip, urgent
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
@@ -17,6 +17,7 @@ def register_all(application: Application) -> None:  # type: ignore[type-arg]
     language.register(application)
     privacy.register(application)
     urgent.register(application)
+    followup.register(application)
     tip.register(application)
     media.register(application)
     commands.register_fallbacks(application)

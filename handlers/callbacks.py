@@ -17,13 +17,21 @@ TIP_CANCEL = "tip:cancel"
 TIP_SKIP_DETAILS = "tip:skip"
 URGENT = "urgent"  # the help screen's "I know of a child in danger"
 URGENT_COUNTRY = "ucty"  # ucty:<ISO alpha-2> | ucty:other | ucty:unknown (the urgent path's country picker)
+TIP_FOLLOWUP = "tip:fu"  # the preview's follow-up consent toggle
+ANSWER = "fq:a"  # fq:a:<question id>: answer a follow-up question
+DECLINE = "fq:n"  # fq:n:<question id>: "I'd rather not"
+WITHDRAW = "fq:w"  # fq:w:<tip id>: no more follow-up questions about this tip
+ADD_TO_TIP = "fq:add"  # fq:add:<tip id>: /mytips, add text to an earlier tip
 
 # Patterns for CallbackQueryHandler.
 OBJECT_PATTERN = r"^obj:(next|prev|show):\d{1,12}$"
 TIP_START_PATTERN = r"^tip:new:\d{1,12}$"
 COUNTRY_PATTERN = r"^cty:([A-Z]{2}|other|unknown)$"
-TIP_ACTION_PATTERN = r"^tip:(send(:\d{1,9})?|edit|cancel|skip)$"
 URGENT_COUNTRY_PATTERN = r"^ucty:([A-Z]{2}|other|unknown)$"
+TIP_ACTION_PATTERN = r"^tip:(send(:\d{1,9})?|edit|cancel|skip|fu)$"
+QUESTION_PATTERN = r"^fq:(a|n):\d{1,12}$"
+WITHDRAW_PATTERN = r"^fq:w:\d{1,12}$"
+ADD_TO_TIP_PATTERN = r"^fq:add:\d{1,12}$"
 
 
 def with_id(prefix: str, object_id: int) -> str:

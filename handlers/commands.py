@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import callbacks, keyboards, urgent
+from handlers import callbacks, followup, keyboards, urgent
 from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.tip import DRAFTING, cancel_draft
@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("How this works")),
     ("privacy", N_("What we store and how to delete it")),
     ("language", N_("Change the language")),
+    ("mytips", N_("Add to a tip you sent")),
     ("cancel", N_("Abandon the current step")),
     ("stop", N_("Stop receiving objects")),
     ("delete_my_data", N_("Delete what we store about you")),
@@ -80,12 +81,18 @@ async def on_privacy(update: Update, context: TracebotContext, turn: Turn) -> No
             ]
         )
     )
+    choices = await followup.privacy_choices(turn)  # after the notice: the buttons end the chat
+    if choices is not None:
+        turn.say(*choices)
 
 
 async def _stop(turn: Turn) -> None:
     turn.conversation.draft = {}
     turn.step = Step.STOPPED
     await turn.uow.reporters.update(turn.reporter.id, stopped_at=datetime.now(UTC))
+    # Stopping also withdraws every tip's consent to follow-up questions.
+    if await turn.uow.followup.withdraw_all(turn.reporter.id):
+        turn.uow.audit.append(actor="reporter", action="followup.consent_withdrawn_all", target_type="reporter")
     turn.say(
         turn.gettext(
             "You will not receive any more objects. Thank you for your help. "
@@ -112,6 +119,8 @@ async def on_cancel(update: Update, context: TracebotContext, turn: Turn) -> Non
         await cancel_draft(turn)
     elif turn.step in urgent.STEPS:
         await urgent.leave(turn)
+    elif turn.step in (Step.ANSWERING, Step.ADDING):
+        followup.cancel_answer(turn)
     else:
         turn.say(turn.gettext("There is nothing to cancel."))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import callbacks
+from handlers.followup import consent_button
 from handlers.turn import Turn
 from translations.countries import country_name, flag, suggested_countries
 
@@ -62,10 +63,11 @@ def details(turn: Turn, *, can_skip: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([row])
 
 
-def preview(turn: Turn, revision: int) -> InlineKeyboardMarkup:
+def preview(turn: Turn, revision: int, *, followup: bool) -> InlineKeyboardMarkup:
     _ = turn.gettext
     return InlineKeyboardMarkup(
         [
+            [consent_button(_, followup)],
             [_button(_("✅ Send"), f"{callbacks.TIP_SEND}:{revision}")],
             [_button(_("✏️ Edit"), callbacks.TIP_EDIT), _button(_("Cancel"), callbacks.TIP_CANCEL)],
         ]

@@ -30,6 +30,8 @@ async def show_current_step(turn: Turn) -> None:
         tip.ask_details(turn)
     elif step in urgent.STEPS:
         urgent.remind(turn)
+    elif step in (Step.ANSWERING, Step.ADDING):
+        turn.say(turn.gettext("Please write your answer."))
     else:
         await tip.show_preview(turn)
 

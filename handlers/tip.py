@@ -11,7 +11,7 @@ from babel.numbers import format_decimal
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from handlers import browse, callbacks, keyboards, urgent
+from handlers import browse, callbacks, followup, keyboards, urgent
 from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.metrics import TIPS_COMMITTED
@@ -73,7 +73,8 @@ async def show_preview(turn: Turn) -> None:
         room = MAX_TEXT - visible_length("\n\n".join([*lines, told.format(text="")]))
         lines.insert(2, told.format(text=quote(draft["text"], room)))
     turn.step = Step.PREVIEW
-    turn.say("\n\n".join(lines), keyboards.preview(turn, int(draft.get("revision", 0))))
+    revision, allowed = int(draft.get("revision", 0)), bool(draft.get("followup"))
+    turn.say("\n\n".join(lines), keyboards.preview(turn, revision, followup=allowed))
 
 
 async def _after_country(turn: Turn) -> None:
@@ -173,6 +174,11 @@ async def on_tip_action(update: Update, context: TracebotContext, turn: Turn) ->
         ask_details(turn)
     elif action == callbacks.TIP_SKIP_DETAILS and turn.step is Step.DETAILS:
         await show_preview(turn)
+    elif action == callbacks.TIP_FOLLOWUP and turn.step is Step.PREVIEW:
+        # The choice is part of what is sent: a new revision, so Send on the old preview is refused.
+        turn.conversation.draft["followup"] = not turn.conversation.draft.get("followup")
+        turn.conversation.draft["revision"] = int(turn.conversation.draft.get("revision", 0)) + 1
+        await show_preview(turn)
     elif action.startswith(callbacks.TIP_SEND) and turn.step is Step.PREVIEW:
         revision = action.removeprefix(callbacks.TIP_SEND).lstrip(":")
         if revision and int(revision) != int(turn.conversation.draft.get("revision", 0)):
@@ -190,8 +196,12 @@ async def cancel_draft(turn: Turn) -> None:
     turn.say(text, keyboards.show_object(turn, object_id) if object_id else None)
 
 
-def confirmation_text(gettext: Callable[[str], str], tip_id: int) -> str:
-    """What a reporter is told once their tip is committed."""
+def confirmation_text(gettext: Callable[[str], str], tip_id: int, *, followup: bool) -> str:
+    """What a reporter is told once their tip is committed (follow-up is mentioned only if they allowed it)."""
+    if not followup:
+        return gettext("Thank you! Your tip has been saved. Its reference is <b>{reference}</b>.").format(
+            reference=format_tip_reference(tip_id)
+        )
     return gettext(
         "Thank you! Your tip has been saved. Its reference is <b>{reference}</b>. "
         "Investigators may ask a follow-up question here; your identity stays hidden from them."
@@ -213,6 +223,7 @@ async def _submit(turn: Turn) -> None:
             latitude=draft.get("latitude"),
             longitude=draft.get("longitude"),
             ui_language=turn.language,
+            followup_consent=bool(draft.get("followup")),
         )
     )
     turn.conversation.draft = {}
@@ -223,7 +234,8 @@ async def _submit(turn: Turn) -> None:
             TIPS_COMMITTED.inc()
 
         turn.later(count_tip, method="countTip")
-    told = turn.say(confirmation_text(turn.gettext, tip_id), keyboards.after_tip(turn, int(draft["object_id"])))
+    text = confirmation_text(turn.gettext, tip_id, followup=bool(draft.get("followup")))
+    told = turn.say(text, keyboards.after_tip(turn, int(draft["object_id"])))
     after_tip_committed(turn, tip_id, told)
 
 
@@ -249,7 +261,7 @@ async def on_text(update: Update, context: TracebotContext, turn: Turn) -> None:
     elif step is Step.WELCOME or not turn.reporter.opted_in:
         turn.step = Step.WELCOME
         turn.say(welcome_text(turn), keyboards.opt_in(turn))
-    elif _too_long(turn, text):
+    elif _too_long(turn, text) or await followup.take_answer(turn, message, text):
         return
     elif step is Step.BROWSING:
         if turn.conversation.object_id is None:
@@ -284,6 +296,8 @@ async def on_location(update: Update, context: TracebotContext, turn: Turn) -> N
         turn.say(turn.gettext("Please send /start first."))
     elif location is None:
         turn.say(turn.gettext("Sorry, that is not a valid location. Please share a place on the map."))
+    elif turn.step in (Step.ANSWERING, Step.ADDING):
+        turn.say(turn.gettext("Please write your answer."))
     elif turn.step is Step.BROWSING and turn.conversation.object_id is not None:
         _start_draft(turn, turn.conversation.object_id)
         await _take_details(turn, location=location)

@@ -40,6 +40,8 @@ class Step(enum.StrEnum):
     COUNTRY_TYPED = "country_typed"  # chose "Other", typing a country name
     DETAILS = "details"  # asked what they know (free text or a location)
     PREVIEW = "preview"  # shown the tip, waiting for Send / Edit / Cancel
+    ANSWERING = "answering"  # pressed "Answer" on a follow-up question; the next text is the answer
+    ADDING = "adding"  # chose a tip in /mytips; the next text is added to it
     STOPPED = "stopped"  # opted out with /stop
     URGENT_COUNTRY = "urgent_country"  # urgent: asked which country they are in, to show its contacts
     URGENT_COUNTRY_TYPED = "urgent_country_typed"  # urgent: chose "Other", typing a country name

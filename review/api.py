@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from review.context import Handler, database, unit_of_work
-from review.export import strict_dumps, tip_row
+from review.export import strict_dumps, thread_rows, tip_row
 from review.filters import FilterError, parse_cursor, parse_filters, parse_id
 from review.search_audit import Where, audit_search
 from review.security import token_hash
@@ -96,9 +96,10 @@ async def tip(request: web.Request) -> web.StreamResponse:
     tip_id = parse_id(request.match_info["tip_id"], "tip")
     async with unit_of_work(request) as uow:
         found = await uow.review.get(tip_id) if tip_id else None
+        thread = await uow.followup.thread(found.id) if found else []
     if found is None:
         raise web.HTTPNotFound(reason="no such tip")
-    return web.json_response(tip_row(found), dumps=strict_dumps)
+    return web.json_response({**tip_row(found), "thread": thread_rows(thread)}, dumps=strict_dumps)
 
 
 async def objects(request: web.Request) -> web.StreamResponse:

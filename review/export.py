@@ -20,6 +20,7 @@ from review.render import error_page
 from review.search_audit import audit_moderator_search
 from review.security import neutralise_cell
 from storage.pii import mask_contacts
+from storage.repositories.followup import ThreadEntry
 from storage.repositories.review import ReviewTip, TipQuery
 from storage.uow import Database
 
@@ -28,6 +29,8 @@ COLUMNS = (
     "reference", "id", "received_utc", "status", "object", "campaign", "country_code", "country_text",
     "latitude", "longitude", "language", "language_confidence", "text_original", "text_english",
     "translation_status", "reporter_alias", "assigned_to", "duplicate_of", "urgent",
+    "translation_status", "reporter_alias", "assigned_to", "duplicate_of", "followup_consent", "answers_waiting",
+    "thread",
 )  # fmt: skip
 
 
@@ -63,7 +66,35 @@ def tip_row(tip: ReviewTip) -> dict[str, Any]:
         "assigned_to": tip.assigned_to,
         "duplicate_of": tip.duplicate_of_reference,
         "urgent": tip.urgent,
+        "followup_consent": tip.followup_consent,
+        "answers_waiting": tip.answers_waiting,
     }
+
+
+def thread_rows(thread: list[ThreadEntry]) -> list[dict[str, Any]]:
+    """A tip's follow-up thread as exported: contacts masked, the moderator by username, never the reporter."""
+    return [
+        {
+            "kind": entry.kind,
+            "at_utc": entry.created_at.astimezone(UTC).isoformat(),
+            "moderator": entry.moderator,
+            "language": entry.language,
+            "text_original": mask_contacts(entry.text_original),
+            "text_english": mask_contacts(entry.text_english) if entry.text_english is not None else None,
+            "text_sent": entry.text_sent,
+            "state": entry.state,
+            "delivered_utc": entry.delivered_at.astimezone(UTC).isoformat() if entry.delivered_at else None,
+            "delivery_failure": entry.delivery_failure,
+        }
+        for entry in thread
+    ]
+
+
+async def with_threads(database: Database, tips: list[ReviewTip]) -> list[dict[str, Any]]:
+    """The batch's rows, each with its thread (one query per batch)."""
+    async with database.unit_of_work() as uow:
+        threads = await uow.followup.threads([tip.id for tip in tips])
+    return [{**tip_row(tip), "thread": thread_rows(threads[tip.id])} for tip in tips]
 
 
 async def iterate_tips(database: Database, query: TipQuery, batch: int = BATCH) -> AsyncIterator[list[ReviewTip]]:
@@ -85,6 +116,8 @@ def csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return neutralise_cell(value)
+    if isinstance(value, list):  # the thread: JSON inside the cell
+        return neutralise_cell(strict_dumps(value))
     return str(value)
 
 
@@ -121,13 +154,14 @@ async def export(request: web.Request) -> web.StreamResponse:
     if kind == "csv":
         await response.write(b"\xef\xbb\xbf" + csv_line(list(COLUMNS)))  # BOM: spreadsheets then read UTF-8
         async for tips in iterate_tips(database, query):
-            chunk = b"".join(csv_line([csv_cell(tip_row(tip)[column]) for column in COLUMNS]) for tip in tips)
+            rows = await with_threads(database, tips)
+            chunk = b"".join(csv_line([csv_cell(row[column]) for column in COLUMNS]) for row in rows)
             await response.write(chunk)
             count += len(tips)
     else:
         await response.write(b'{"exported_utc": ' + json.dumps(stamp).encode() + b', "tips": [')
         async for tips in iterate_tips(database, query):
-            items = ",\n".join(strict_dumps(tip_row(tip)) for tip in tips)
+            items = ",\n".join(strict_dumps(row) for row in await with_threads(database, tips))
             await response.write(((",\n" if count else "\n") + items).encode("utf-8"))
             count += len(tips)
         await response.write(b"\n]}\n")

@@ -78,6 +78,7 @@ class TipFilters:
     q: str = ""
     assigned: str = ""
     urgent: str = ""  # "1": urgent tips only
+    answer: str = ""  # "waiting": only tips with a follow-up answer no moderator has read
 
     def params(self, **changes: str) -> dict[str, str]:
         """Non-empty filters as query parameters, with `changes` applied."""
@@ -115,6 +116,7 @@ class TipFilters:
             assigned_to_id=moderator_id if self.assigned == "me" else None,
             unassigned=self.assigned == "none",
             urgent_only=self.urgent == "1",
+            answer_waiting=self.answer == "waiting",
         )
 
 
@@ -140,6 +142,9 @@ def parse_filters(query: MultiMapping[str]) -> TipFilters:
     urgent = query.get("urgent", "").strip()
     if urgent not in ("", "1"):
         raise FilterError("urgent must be 1 or empty")
+    answer = query.get("answer", "").strip()
+    if answer not in ("", "waiting"):
+        raise FilterError("answer must be waiting")
     filters = TipFilters(
         status=status,
         object=query.get("object", "").strip(),
@@ -151,6 +156,7 @@ def parse_filters(query: MultiMapping[str]) -> TipFilters:
         q=search,
         assigned=assigned,
         urgent=urgent,
+        answer=answer,
     )
     parsed = filters.to_query()  # validates ids and dates
     if parsed.created_from and parsed.created_before and parsed.created_from >= parsed.created_before:

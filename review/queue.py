@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -63,6 +63,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     async with unit_of_work(request) as uow:
         page = await load_page(uow, filters, me, cursor.before, cursor.after, config(request).page_size)
         counts = await uow.review.status_counts(filters.to_query(me.id))
+        answers = await uow.review_stats.total(replace(filters.to_query(me.id), answer_waiting=True))
         if filters.q:
             await audit_moderator_search(request, uow, "queue", filters.q)
             await uow.commit()
@@ -74,6 +75,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         page=page,
         counts=counts,
         total=sum(counts.values()),
+        answers_waiting=answers,
         options=options,
         bulk_statuses=BULK_STATUSES,
         back=request.path_qs,

@@ -42,6 +42,8 @@ NOTICES = {
     "object_status": "Object status changed.",
     "account": "Account updated.",
     "logged_out": "You have signed out.",
+    "question": "Question saved; the bot is delivering it.",
+    "read": "Answers marked as read.",
 }
 
 

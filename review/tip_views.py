@@ -8,6 +8,7 @@ from review.context import admin_only, current_moderator, unit_of_work
 from review.filters import FilterError, parse_id, parse_tip_id
 from review.queue import record
 from review.render import error_page, render, see_other, with_notice
+from review.thread import QuestionPreview, thread_context
 from storage.models import TipStatus, format_tip_reference
 from storage.pii import has_contacts
 
@@ -21,7 +22,8 @@ UNDELIVERED_REASONS = {
 }
 
 
-def _tip_id(request: web.Request) -> int:
+def parse_tip_path(request: web.Request) -> int:
+    """The tip id in the URL (404 for one that cannot be a tip)."""
     try:
         tip_id = parse_id(request.match_info["tip_id"], "tip")
     except FilterError:
@@ -35,8 +37,10 @@ def _detail_url(tip_id: int, notice: str) -> str:
     return with_notice(f"/review/tips/{tip_id}", notice)
 
 
-async def tip_page(request: web.Request, *, reveal: bool = False) -> web.StreamResponse:
-    tip_id = _tip_id(request)
+async def tip_page(
+    request: web.Request, *, reveal: bool = False, question: QuestionPreview | None = None
+) -> web.StreamResponse:
+    tip_id = parse_tip_path(request)
     async with unit_of_work(request) as uow:
         tip = await uow.review.get(tip_id)
         if tip is None:
@@ -48,6 +52,7 @@ async def tip_page(request: web.Request, *, reveal: bool = False) -> web.StreamR
         obj = await uow.objects.get(tip.object_id) if tip.object_id is not None else None
         campaign = await uow.campaigns.get(tip.campaign_id) if tip.campaign_id is not None else None
         undelivered = await uow.confirmations.undelivered(tip_id)
+        thread = await thread_context(uow, request, tip_id, current_moderator(request).id)
     return render(
         request,
         "tip.html",
@@ -65,13 +70,15 @@ async def tip_page(request: web.Request, *, reveal: bool = False) -> web.StreamR
         reporter_blocked=reporter_blocked,
         undelivered=undelivered,
         undelivered_reason=UNDELIVERED_REASONS.get(undelivered.reason, undelivered.reason) if undelivered else None,
+        question=question,
+        **thread,
     )
 
 
 @admin_only
 async def reveal_contacts(request: web.Request) -> web.StreamResponse:
     """Show the tip with contact details unmasked (admins only; every reveal is audited)."""
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), parse_tip_path(request)
     async with unit_of_work(request) as uow:
         if tip_id not in await uow.review.existing([tip_id]):
             raise web.HTTPNotFound()
@@ -84,7 +91,7 @@ async def reveal_contacts(request: web.Request) -> web.StreamResponse:
 
 async def block_reporter(request: web.Request) -> web.StreamResponse:
     """Block (or unblock) the tip's reporter: the bot then politely refuses their messages."""
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), parse_tip_path(request)
     form = await request.post()
     blocked = form.get("blocked") == "1"
     async with unit_of_work(request) as uow:
@@ -98,7 +105,7 @@ async def block_reporter(request: web.Request) -> web.StreamResponse:
 
 
 async def change_status(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), parse_tip_path(request)
     form = await request.post()
     value = str(form.get("status", ""))
     if value not in TipStatus.__members__.values() or value == TipStatus.DUPLICATE:
@@ -114,7 +121,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
 
 
 async def assign(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), parse_tip_path(request)
     form = await request.post()
     to_me = form.get("assign") != "none"
     async with unit_of_work(request) as uow:
@@ -128,7 +135,7 @@ async def assign(request: web.Request) -> web.StreamResponse:
 
 
 async def add_note(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), parse_tip_path(request)
     form = await request.post()
     text = str(form.get("text", "")).strip()
     if not text or len(text) > MAX_NOTE or "\x00" in text:
@@ -143,7 +150,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
 
 
 async def link_duplicate(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), parse_tip_path(request)
     form = await request.post()
     try:
         original = parse_tip_id(str(form.get("original", "")))

@@ -236,10 +236,76 @@ class Tip(Base):
     urgent_alert_next_attempt_at: Mapped[datetime | None] = mapped_column()
     urgent_alert_sent_at: Mapped[datetime | None] = mapped_column()
     urgent_alert_failure: Mapped[str | None] = mapped_column(String(32))
+    # Whether the reporter lets investigators ask follow-up questions about this tip (migration 0010).
+    # Off until they say yes on the preview; withdrawn from /privacy or with /stop.
+    followup_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    followup_consent_at: Mapped[datetime | None] = mapped_column()
 
     @property
     def reference(self) -> str:
         return format_tip_reference(self.id)
+
+
+class MessageKind(enum.StrEnum):
+    QUESTION = "question"  # a moderator asks (English, sent translated)
+    ANSWER = "answer"  # the reporter answers a question
+    ADDITION = "addition"  # the reporter adds to the tip unasked
+
+
+class QuestionState(enum.StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    DECLINED = "declined"  # "I'd rather not"
+    CLOSED = "closed"  # consent withdrawn or the reporter unreachable
+
+
+class TipMessage(Base):
+    """One entry of a tip's follow-up thread (migration 0010).
+
+    A question row is also its own delivery outbox, like `tips.confirmation_*`: it is committed
+    with `delivery_next_attempt_at` set, claimed (which pushes that time forward), sent, then
+    marked. Answers and additions are translation jobs, like tips (`translation_*`).
+    """
+
+    __tablename__ = "tip_messages"
+    __table_args__ = (
+        Index("ix_tip_messages_tip_id_id", "tip_id", "id"),
+        Index("ix_tip_messages_delivery_due", "delivery_next_attempt_at", "id"),
+        Index("ix_tip_messages_translation_status", "translation_status"),
+        Index("ix_tip_messages_unread", "read_at", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    # Questions: the English the moderator wrote. Answers and additions: what the reporter wrote.
+    text_original: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    language_confidence: Mapped[float | None] = mapped_column(Float)
+    language_rule: Mapped[str | None] = mapped_column(String(32))
+    text_english: Mapped[str | None] = mapped_column(Text)
+    translation_status: Mapped[str] = mapped_column(String(16), default=TranslationStatus.NOT_NEEDED)
+    translation_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    translation_next_attempt_at: Mapped[datetime | None] = mapped_column()
+    translation_claimed_at: Mapped[datetime | None] = mapped_column()
+    translation_error: Mapped[str | None] = mapped_column(Text)
+    # Questions only: the whole message exactly as the reporter reads it, and whether it needed no
+    # "could not be translated" note (translated by a model, or the reporter reads English).
+    text_sent: Mapped[str | None] = mapped_column(Text)
+    machine_translated: Mapped[bool | None] = mapped_column(Boolean)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("moderators.id", ondelete="SET NULL"))
+    state: Mapped[str | None] = mapped_column(String(16))  # QuestionState, questions only
+    # Answers: the question they answer.
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("tip_messages.id", ondelete="SET NULL"))
+    # Question delivery (the outbox): when to try next (NULL: nothing to do), tries, the outcome.
+    delivery_next_attempt_at: Mapped[datetime | None] = mapped_column()
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    delivery_failure: Mapped[str | None] = mapped_column(String(32))
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)  # so a reply can find its question
+    # Answers and additions: when a moderator marked them read ("answer waiting" until then).
+    read_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ModeratorRole(enum.StrEnum):

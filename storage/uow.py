@@ -16,6 +16,8 @@ from storage.repositories import (
     UpdateRepository,
 )
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
+from storage.repositories.followup import FollowupRepository
+from storage.repositories.followup_outbox import FollowupOutbox
 from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
@@ -41,6 +43,8 @@ class UnitOfWork:
     retention: RetentionRepository
     heartbeats: HeartbeatRepository
     urgent_alerts: UrgentAlertRepository
+    followup: FollowupRepository
+    followup_outbox: FollowupOutbox
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -76,6 +80,8 @@ class UnitOfWork:
         self.retention = RetentionRepository(session)
         self.heartbeats = HeartbeatRepository(session)
         self.urgent_alerts = UrgentAlertRepository(session)
+        self.followup = FollowupRepository(session)
+        self.followup_outbox = FollowupOutbox(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.login_throttle = LoginThrottleRepository(session)

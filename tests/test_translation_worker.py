@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,35 +11,11 @@ from sqlalchemy import select
 from emulator import BotApiEmulator
 from storage.models import Tip
 from tests.support.argos_models import build_argos_package, toy_translate
+from tests.support.followup import submit_tip
 from tests.support.harness import RunningBot, make_settings, running_bot
 from translations.models import install_package_files
 
-REFERENCE = re.compile(r"T-\d{6}")
 GERMAN_TIP = "Ich habe die rote Tasche hier gesehen. Der Mann ist sehr gross!"
-
-
-async def submit_tip(emulator: BotApiEmulator, user_id: int, language: str, text: str) -> int:
-    """Drive the conversation by callback data, so it works in any UI language."""
-    user = emulator.user(user_id, first_name="Kim", language_code=language)
-    await user.send_command("start", "c-demo")
-    welcome = await user.wait_for_message()
-    await user.press_data(welcome.message_id, "optin")
-    await user.wait_for_message(lambda message: message.kind == "photo")
-    await user.send_text(text)
-    question = await user.wait_for_message(lambda message: any(data == "cty:DE" for _l, data in _buttons(message)))
-    await user.press_data(question.message_id, "cty:DE")
-    preview = await user.wait_for_message(
-        lambda message: any(data.startswith("tip:send") for _l, data in _buttons(message))
-    )
-    await user.press_data(preview.message_id, "tip:send")
-    confirmation = await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
-    match = REFERENCE.search(confirmation.plain_text)
-    assert match is not None
-    return int(match.group()[2:])
-
-
-def _buttons(message: object) -> list[tuple[str, str]]:
-    return [button for row in getattr(message, "buttons", []) for button in row]
 
 
 async def wait_for_status(bot: RunningBot, tip_id: int, status: str, within: float = 20.0) -> Tip:
@@ -62,7 +37,7 @@ async def test_unsupported_then_model_installed_then_translated(
     packages = tmp_path / "argos-packages"
     settings = make_settings(database_url, emulator, tmp_path / "media", argos_packages_dir=packages)
     async with running_bot(settings, catalog_dir=tmp_path / "catalog") as bot:
-        tip_id = await submit_tip(emulator, 3001, "de", GERMAN_TIP)
+        tip_id = await submit_tip(emulator, 3001, "de", GERMAN_TIP, consent=False)
         tip = await wait_for_status(bot, tip_id, "unsupported")
         assert tip.language == "de" and tip.language_confidence is not None and tip.language_rule
         assert tip.text_english is None
@@ -79,7 +54,8 @@ async def test_unsupported_then_model_installed_then_translated(
 
 
 async def test_english_is_never_translated(bot: RunningBot, emulator: BotApiEmulator) -> None:
-    tip_id = await submit_tip(emulator, 3002, "en", "I have seen this red bag in a shop in Leeds, it is a brand")
+    text = "I have seen this red bag in a shop in Leeds, it is a brand"
+    tip_id = await submit_tip(emulator, 3002, "en", text, consent=False)
     tip = await wait_for_status(bot, tip_id, "not_needed")
     assert tip.language == "en" and tip.text_english is None
 
@@ -92,7 +68,7 @@ async def test_broken_model_is_retried_with_backoff(
     (model.model_dir / "model.bin").write_bytes(b"corrupted")  # a real engine failure, not a fake translator
     settings = make_settings(database_url, emulator, tmp_path / "media", argos_packages_dir=packages)
     async with running_bot(settings, catalog_dir=tmp_path / "catalog") as bot:
-        tip_id = await submit_tip(emulator, 3003, "de", GERMAN_TIP)
+        tip_id = await submit_tip(emulator, 3003, "de", GERMAN_TIP, consent=False)
         deadline = asyncio.get_running_loop().time() + 20
         while True:
             async with bot.services.database.session_factory() as session:
@@ -112,7 +88,7 @@ async def test_claims_of_a_crashed_worker_expire(database_url: str, emulator: Bo
     settings = make_settings(database_url, emulator, tmp_path / "media", translation_worker="off")
     async with running_bot(settings, catalog_dir=tmp_path / "catalog") as bot:
         assert bot.services.translation_worker is None
-        tip_id = await submit_tip(emulator, 3004, "en", "A red bag seen in Dover")
+        tip_id = await submit_tip(emulator, 3004, "en", "A red bag seen in Dover", consent=False)
         database = bot.services.database
         for _ in range(100):  # the confirmation briefly locks the row; SKIP LOCKED would pass it by
             async with database.session_factory() as session:
@@ -124,11 +100,11 @@ async def test_claims_of_a_crashed_worker_expire(database_url: str, emulator: Bo
         async with database.unit_of_work() as uow:  # a worker claims the job, then "crashes"
             claimed = await uow.translation_jobs.claim(10, now, lease)
             await uow.commit()
-        assert [job.tip_id for job in claimed] == [tip_id]
+        assert [job.row_id for job in claimed] == [tip_id]
         async with database.unit_of_work() as uow:
             assert await uow.translation_jobs.claim(10, now + timedelta(minutes=1), lease) == []
             again = await uow.translation_jobs.claim(10, now + lease + timedelta(seconds=1), lease)
-        assert [job.tip_id for job in again] == [tip_id]
+        assert [job.row_id for job in again] == [tip_id]
         async with database.session_factory() as session:
             tip = await session.get(Tip, tip_id)
         assert tip is not None and tip.translation_status == "pending"

@@ -71,9 +71,10 @@ async def test_forged_update_with_nul_and_lone_surrogates_is_answered(
         body = json.dumps(update).encode()  # escapes: "\u0000", "\ud800"
         assert b"\\u0000" in body and b"\\ud800" in body
         headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET, "Content-Type": "application/json"}
-        async with aiohttp.ClientSession() as session, session.post(
-            f"{bot.url}/telegram/webhook", data=body, headers=headers
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{bot.url}/telegram/webhook", data=body, headers=headers) as response,
+        ):
             assert response.status == 200
         welcome = await user.wait_for_message()
         assert "privacy" in welcome.plain_text.lower(), welcome.plain_text

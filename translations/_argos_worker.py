@@ -100,7 +100,7 @@ def main() -> int:
         if request["action"] == "install":
             _install([Path(f) for f in request["files"]], emit)
         elif request["action"] == "download":
-            _download(request["codes"], request["target"], emit)
+            _download(request["codes"], request["target"], emit, reverse=bool(request.get("reverse")))
         else:
             raise ValueError(f"unknown action {request['action']!r}")
     except IndexUnreachableError as exc:
@@ -121,7 +121,8 @@ def _install(files: Iterable[Path], emit: Callable[..., None]) -> None:
         emit("installed", message=file.name)
 
 
-def _download(codes: list[str], target: str, emit: Callable[..., None]) -> None:
+def _download(codes: list[str], target: str, emit: Callable[..., None], *, reverse: bool = False) -> None:
+    """Plan and install code->target for every code (and target->code too, if `reverse`)."""
     from argostranslate import package, settings
 
     from translations.packages import inspect_package_file, list_installed
@@ -133,10 +134,13 @@ def _download(codes: list[str], target: str, emit: Callable[..., None]) -> None:
     available = {(p.from_code, p.to_code): p for p in package.get_available_packages() if p.type == "translate"}
     have = {(m.from_code, m.to_code) for m in list_installed(Path(settings.package_data_dir))}
     plan: list[Any] = []
-    for code in codes:
-        route = _plan_route(code, target, available, have)
+    directions = [(code, target, "unavailable", code) for code in codes]
+    if reverse:  # follow-up questions go the other way: target->code
+        directions += [(target, code, "unavailable_reverse", code) for code in codes]
+    for source, destination, missing, code in directions:
+        route = _plan_route(source, destination, available, have)
         if route is None:
-            emit("unavailable", package=code, message=f"no package path {code}->{target} in the index")
+            emit(missing, package=code, message=f"no package path {source}->{destination} in the index")
             continue
         for pair in route:
             if pair not in have and available[pair] not in plan:

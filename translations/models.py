@@ -67,6 +67,7 @@ class DownloadReport:
     installed: list[InstalledModel] = field(default_factory=list)
     already_installed: list[str] = field(default_factory=list)  # language codes
     unavailable: list[str] = field(default_factory=list)  # no package path to the target
+    unavailable_reverse: list[str] = field(default_factory=list)  # no path from the target (with `both_directions`)
 
 
 ProgressCallback = Callable[[InstallProgress], None]
@@ -176,9 +177,11 @@ def download_and_install(
     packages_dir: Path | None = None,
     target: str = ENGLISH,
     index_url: str | None = None,
+    both_directions: bool = False,
 ) -> DownloadReport:
     """Fetch argostranslate's package index and install packages so that each of
-    `codes` can be translated to `target` (directly, or through one pivot language).
+    `codes` can be translated to `target` (directly, or through one pivot language),
+    and, with `both_directions`, from `target` to each code as well (follow-up questions).
 
     Needs the network; it is an operator action (CLI/admin), never run by the bot on
     its own. `progress` is called in the calling thread for every step. Blocking.
@@ -189,7 +192,8 @@ def download_and_install(
     report = DownloadReport()
     wanted = []
     for code in dict.fromkeys(normalize_code(c) for c in codes):
-        if code == target or find_route(installed, code, target) is not None:
+        reverse_ok = not both_directions or find_route(installed, target, code) is not None
+        if code == target or (find_route(installed, code, target) is not None and reverse_ok):
             report.already_installed.append(code)
         else:
             wanted.append(code)
@@ -197,7 +201,7 @@ def download_and_install(
         if progress:
             progress(InstallProgress("done", message="nothing to install"))
         return report
-    request = {"action": "download", "codes": wanted, "target": target}
+    request = {"action": "download", "codes": wanted, "target": target, "reverse": both_directions}
     events = _run_worker(request, argos_environment(root, index_url=index_url), progress)
     for event in events:
         if event.stage == "installed":
@@ -207,16 +211,23 @@ def download_and_install(
                 _remove_other_versions(model, root)
         elif event.stage == "unavailable":
             report.unavailable.append(event.package)
+        elif event.stage == "unavailable_reverse":
+            report.unavailable_reverse.append(event.package)
     _refresh_argos_cache()
     return report
 
 
-def languages_without_path_to_english(ui_languages: Iterable[str], packages_dir: Path | None = None) -> list[str]:
-    """The UI languages (as given) whose tips could not be translated to English."""
+def languages_without_path_to_english(
+    ui_languages: Iterable[str], packages_dir: Path | None = None, *, from_english: bool = False
+) -> list[str]:
+    """The UI languages (as given) whose tips could not be translated to English (or, `from_english`:
+    into which follow-up questions could not be translated)."""
     installed = list_installed(packages_dir)
     missing = []
     for language in dict.fromkeys(ui_languages):
-        if find_route(installed, normalize_code(language), ENGLISH) is None:
+        code = normalize_code(language)
+        route = find_route(installed, ENGLISH, code) if from_english else find_route(installed, code, ENGLISH)
+        if route is None:
             missing.append(language)
     return missing
 

@@ -59,4 +59,3 @@ def find_route(
                 extended.append([*route, model])
         frontier = extended
     return None
-

@@ -1,4 +1,7 @@
-"""The translation worker: detects each pending tip's language and translates it to English, in batches.
+"""The translation worker: detects the language of each pending stored text and translates it to English.
+
+Stored texts are tips and the reporter's answers and additions in a tip's follow-up thread,
+claimed and batched together (one translation batch per source language).
 
 Runs in the bot's process by default (a background task) or as `tracebot worker` processes.
 Detection and translation are blocking CPU work, so they run in a worker thread; the event
@@ -59,28 +62,18 @@ def backoff(attempts: int, base: timedelta) -> timedelta:
 def process_batch(
     jobs: Sequence[TranslationJob], detector: LanguageDetector, translator: Translator
 ) -> list[TranslationResult]:
-    """Blocking: detect languages, then one translation batch per source language."""
+    """Blocking: detect languages, then one translation batch per source language (tips and thread texts alike)."""
     detections = detector.detect_many([(job.text, (job.ui_language,)) for job in jobs])
     by_language: dict[str, list[tuple[TranslationJob, Detection]]] = defaultdict(list)
     results: list[TranslationResult] = []
     for job, detection in zip(jobs, detections, strict=True):
         language = detection.language
         if language is None or not job.text.strip():
-            results.append(
-                TranslationResult(job.tip_id, TranslationStatus.NOT_NEEDED, None, detection.confidence, detection.rule)
-            )
+            results.append(_result(job, detection, TranslationStatus.NOT_NEEDED, with_language=False))
         elif language == TARGET:
-            results.append(
-                TranslationResult(
-                    job.tip_id, TranslationStatus.NOT_NEEDED, language, detection.confidence, detection.rule
-                )
-            )
+            results.append(_result(job, detection, TranslationStatus.NOT_NEEDED))
         elif not translator.can_translate(language, TARGET):
-            results.append(
-                TranslationResult(
-                    job.tip_id, TranslationStatus.UNSUPPORTED, language, detection.confidence, detection.rule
-                )
-            )
+            results.append(_result(job, detection, TranslationStatus.UNSUPPORTED))
         else:
             by_language[language].append((job, detection))
     for language, items in by_language.items():
@@ -89,19 +82,35 @@ def process_batch(
             english = translator.translate_batch(language, texts, TARGET)
         except Exception as exc:  # noqa: BLE001 - one failing model must not stop the others
             # The class only: an engine's message may quote the text it choked on.
-            log.warning("translating %d %s tips failed (%s)", len(texts), language, type(exc).__name__)
-            results += [
-                TranslationResult(
-                    job.tip_id, TranslationStatus.FAILED, language, det.confidence, det.rule, error=repr(exc)
-                )
-                for job, det in items
-            ]
+            log.warning("translating %d %s texts failed (%s)", len(texts), language, type(exc).__name__)
+            results += [_result(job, det, TranslationStatus.FAILED, error=repr(exc)) for job, det in items]
             continue
         results += [
-            TranslationResult(job.tip_id, TranslationStatus.DONE, language, det.confidence, det.rule, text_english=text)
+            _result(job, det, TranslationStatus.DONE, text_english=text)
             for (job, det), text in zip(items, english, strict=True)
         ]
     return results
+
+
+def _result(
+    job: TranslationJob,
+    detection: Detection,
+    status: TranslationStatus,
+    *,
+    with_language: bool = True,
+    text_english: str | None = None,
+    error: str | None = None,
+) -> TranslationResult:
+    return TranslationResult(
+        job.row_id,
+        status,
+        detection.language if with_language else None,
+        detection.confidence,
+        detection.rule,
+        text_english=text_english,
+        error=error,
+        kind=job.kind,
+    )
 
 
 class TranslationWorker:
@@ -137,19 +146,22 @@ class TranslationWorker:
             results = await asyncio.to_thread(process_batch, jobs, self._detector, self._translator)
         except Exception as exc:
             log.exception("translation batch failed")
-            results = [TranslationResult(job.tip_id, TranslationStatus.FAILED, error=repr(exc)) for job in jobs]
+            results = [
+                TranslationResult(job.row_id, TranslationStatus.FAILED, error=repr(exc), kind=job.kind) for job in jobs
+            ]
         await self._save(jobs, results)
         return len(jobs)
 
     async def _save(self, jobs: Sequence[TranslationJob], results: Sequence[TranslationResult]) -> None:
         now = datetime.now(UTC)
-        attempts = {job.tip_id: job.attempts for job in jobs}
+        by_key = {(job.kind, job.row_id): job for job in jobs}
         async with self._database.unit_of_work() as uow:
             for result in results:
                 if result.status is TranslationStatus.FAILED:
-                    tries = attempts[result.tip_id] + 1
+                    job = by_key[(result.kind, result.row_id)]
+                    tries = job.attempts + 1
                     await uow.translation_jobs.retry_later(
-                        result.tip_id,
+                        job,
                         tries,
                         now + backoff(tries, self._options.base_backoff),
                         result.error or "unknown error",

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Campaign, Moderator, Reporter, Tip, TipNote, TipStatus, TracedObject, format_tip_reference
+from storage.repositories.followup import answer_waiting, unread_count
 from storage.repositories.search import search_condition
 
 MAX_DUPLICATE_CHAIN = 50
@@ -32,6 +33,7 @@ class TipQuery:
     assigned_to_id: int | None = None
     unassigned: bool = False
     urgent_only: bool = False
+    answer_waiting: bool = False  # a reporter's answer or addition no moderator has marked read
 
     def without_status(self) -> TipQuery:
         return TipQuery(
@@ -45,6 +47,7 @@ class TipQuery:
             assigned_to_id=self.assigned_to_id,
             unassigned=self.unassigned,
             urgent_only=self.urgent_only,
+            answer_waiting=self.answer_waiting,
         )
 
 
@@ -76,6 +79,8 @@ class ReviewTip:
     assigned_to: str | None
     duplicate_of_id: int | None
     urgent: bool = False
+    followup_consent: bool = False
+    answers_waiting: int = 0  # unread answers and additions in the tip's follow-up thread
 
     @property
     def reference(self) -> str:
@@ -95,9 +100,9 @@ class NoteRecord:
     created_at: datetime
 
 
-def _review_query() -> Select[Tip, str, str | None, str | None, str | None]:
+def _review_query() -> Select[Tip, str, str | None, str | None, str | None, int]:
     return (
-        select(Tip, TracedObject.reference, Campaign.code, Reporter.alias, Moderator.username)
+        select(Tip, TracedObject.reference, Campaign.code, Reporter.alias, Moderator.username, unread_count(Tip.id))
         .outerjoin(TracedObject, TracedObject.id == Tip.object_id)
         .outerjoin(Campaign, Campaign.id == Tip.campaign_id)
         .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
@@ -132,6 +137,8 @@ def apply_filters(statement: AnySelect, query: TipQuery) -> AnySelect:
         statement = statement.where(Tip.assigned_to_id.is_(None))
     if query.urgent_only:
         statement = statement.where(Tip.urgent.is_(True))
+    if query.answer_waiting:
+        statement = statement.where(answer_waiting())  # type: ignore[arg-type]
     return statement
 
 
@@ -175,6 +182,8 @@ def _review_tip(row: Sequence[Any]) -> ReviewTip:
         assigned_to=row[4],
         duplicate_of_id=tip.duplicate_of_id,
         urgent=tip.urgent,
+        followup_consent=tip.followup_consent,
+        answers_waiting=int(row[5] or 0),
     )
 
 

@@ -31,6 +31,7 @@ class TipDraft:
     ui_language: str
     urgent: bool = False
     announce: bool = False  # put the urgent alert in its outbox (URGENT_ALERT_URL is set)
+    followup_consent: bool = False  # may investigators ask follow-up questions about it?
 
 
 class TipRepository:
@@ -54,6 +55,8 @@ class TipRepository:
             latitude=draft.latitude,
             longitude=draft.longitude,
             ui_language=draft.ui_language,
+            followup_consent=draft.followup_consent,
+            followup_consent_at=utcnow() if draft.followup_consent else None,
             translation_status=TranslationStatus.PENDING
             if draft.text_original.strip()
             else TranslationStatus.NOT_NEEDED,
@@ -95,6 +98,7 @@ class DueConfirmation:
     attempt: int  # 1 for the sweeper's first try
     chat_id_encrypted: str | None  # None: the reporter erased their data
     language: str | None
+    followup_consent: bool = False  # what the reference message says about follow-up questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +139,13 @@ class TipConfirmations:
         """The `limit` tips longest due, each rescheduled `retry_delay(attempt)` ahead (locked: one sender each)."""
         rows = (
             await self._session.execute(
-                select(Tip.id, Tip.confirmation_attempts, Reporter.chat_id_encrypted, Reporter.language)
+                select(
+                    Tip.id,
+                    Tip.confirmation_attempts,
+                    Reporter.chat_id_encrypted,
+                    Reporter.language,
+                    Tip.followup_consent,
+                )
                 .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
                 .where(
                     Tip.confirmation_next_attempt_at <= now,
@@ -147,7 +157,10 @@ class TipConfirmations:
                 .with_for_update(of=Tip, skip_locked=True)
             )
         ).all()
-        claimed = [DueConfirmation(tip_id, attempts + 1, chat, language) for tip_id, attempts, chat, language in rows]
+        claimed = [
+            DueConfirmation(tip_id, attempts + 1, chat, language, bool(consent))
+            for tip_id, attempts, chat, language, consent in rows
+        ]
         by_attempt: dict[int, list[int]] = {}
         for item in claimed:
             by_attempt.setdefault(item.attempt, []).append(item.tip_id)

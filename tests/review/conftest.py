@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +76,30 @@ async def admin(client: TestClient[Any, Any], seeded: Seeded) -> TestClient[Any,
     response = await sign_in(client)
     assert response.status == 303, await response.text()
     return client
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture
+async def browser_page() -> AsyncIterator[Any]:
+    if not await asyncio.to_thread(CHROMIUM.exists):
+        if os.environ.get("TRACEBOT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing but TRACEBOT_REQUIRE_BROWSER=1")
+        pytest.skip(f"browser tests need {CHROMIUM}")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            context = await browser.new_context(accept_downloads=True, viewport={"width": 1440, "height": 900})
+            page = await context.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+            page.set_default_timeout(10_000)
+            yield page
+            assert not dialogs, f"a script ran in the dashboard: {dialogs}"
+        finally:
+            await browser.close()

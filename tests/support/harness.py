@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +50,13 @@ class RunningBot:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, *, mode: Mode = "polling", catalog_dir: Path | None = None
+    settings: Settings,
+    *,
+    mode: Mode = "polling",
+    catalog_dir: Path | None = None,
+    extra_setup: list[Callable[[web.Application], None]] | None = None,
 ) -> AsyncIterator[RunningBot]:
-    """Start the full server on a free port; import the synthetic demo catalog first."""
+    """Start the full server on a free port; import the synthetic demo catalog first (`extra_setup`: the dashboard)."""
 
     async def load_catalog(app: web.Application) -> AsyncIterator[None]:
         if catalog_dir is not None:
@@ -60,7 +64,7 @@ async def running_bot(
             await import_catalog(write_demo_catalog(catalog_dir), services.database, services.media_dir)
         yield
 
-    app = create_web_app(settings, mode=mode, after_services=[load_catalog])
+    app = create_web_app(settings, mode=mode, after_services=[load_catalog], extra_setup=extra_setup)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

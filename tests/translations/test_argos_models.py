@@ -152,16 +152,16 @@ def test_languages_without_path_to_english(installed_session: tuple[Path, Instal
 
 @pytest.fixture
 def package_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A local HTTP server with an argos-style index.json offering es->en."""
+    """A local HTTP server with an argos-style index.json offering es->en and en->es."""
     served = tmp_path / "served"
     served.mkdir()
-    package = build_argos_package("es", "en", "tiny")
-    (served / "es_en.argosmodel").write_bytes(package.read_bytes())
+    packages = {f"{a}_{b}.argosmodel": build_argos_package(a, b, "tiny") for a, b in (("es", "en"), ("en", "es"))}
+    for name, package in packages.items():
+        (served / name).write_bytes(package.read_bytes())
     handler = functools.partial(QuietHandler, directory=str(served))
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         base = f"http://127.0.0.1:{server.server_address[1]}/"
-        _, metadata = inspect_package_file(package)
-        index = [{**metadata, "links": [base + "es_en.argosmodel"]}]
+        index = [{**inspect_package_file(path)[1], "links": [base + name]} for name, path in packages.items()]
         (served / "index.json").write_text(json.dumps(index))
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         monkeypatch.setenv("no_proxy", "127.0.0.1")
@@ -190,6 +190,23 @@ def test_download_and_install_from_an_index(packages_dir: Path, package_index: s
     assert events[3].package == "es->en" and (events[3].step, events[3].total) == (1, 1)
     engine = TranslationEngine(packages_dir)
     assert engine.translate_batch("es", ["El perro ve el gato."]) == ["The dog sees the cat."]
+
+
+def test_download_both_directions_reports_what_is_missing(
+    packages_dir: Path, package_index: str, no_network: Path
+) -> None:
+    """`tracebot models install` fetches xx->en for tips and answers, en->xx for follow-up questions."""
+    report = download_and_install(
+        ["es", "de", "xx"], packages_dir=packages_dir, index_url=package_index, both_directions=True
+    )
+
+    assert sorted((m.from_code, m.to_code) for m in report.installed) == [("en", "es"), ("es", "en")]
+    assert report.already_installed == [], "de->en is installed, en->de is not (and not offered)"
+    assert report.unavailable == ["xx"] and report.unavailable_reverse == ["de", "xx"]
+    assert languages_without_path_to_english(["es", "de"], packages_dir, from_english=True) == ["de"]
+    assert TranslationEngine(packages_dir).translate_batch("en", ["The dog sees the cat."], "es") == [
+        "El perro ve el gato."
+    ]
 
 
 def test_download_reports_an_unreachable_index(packages_dir: Path, no_network: Path) -> None:
