@@ -71,7 +71,8 @@ async def test_urgent_in_spanish_for_mexico_sorts_first_and_alerts_once(
     question = await user.wait_for_message(lambda message: "país" in message.plain_text)
     await user.press_data(question.message_id, "cty:MX")
     preview = await user.wait_for_message(lambda message: len(message.buttons) > 1)
-    await user.press_data(preview.message_id, preview.buttons[0][0][1] or "")
+    send = next(data for row in preview.buttons for _label, data in row if data and data.startswith("tip:send"))
+    await user.press_data(preview.message_id, send)
     first = _reference(await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None))
 
     await user.send_command("urgent")

@@ -15,7 +15,6 @@ from aiohttp.test_utils import TestClient
 from storage.repositories import TipDraft
 from storage.uow import Database
 from tests.review.support import PASSWORD, Seeded, sign_in
-from tests.review.test_browser import browser_page  # noqa: F401 - the shared headless Chromium fixture
 
 ROW = re.compile(r'<tr data-tip="(T-\d{6})"( class="urgent")?>')
 
@@ -113,7 +112,7 @@ async def test_an_urgent_report_without_an_object_is_shown_and_exported(
 async def test_urgent_filter_in_a_browser(
     client: TestClient[Any, Any],
     urgent_mix: list[int],
-    browser_page: Any,  # noqa: F811
+    browser_page: Any,
 ) -> None:
     page, base = browser_page, str(client.make_url("")).rstrip("/")
     await page.goto(f"{base}/review/login")
