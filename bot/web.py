@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.translation import build_translation_worker
 from handlers.context import Services, TracebotApplication
 from review.appkeys import DATABASE, MEDIA_ROOT
+from review.config import MAX_REQUEST_MB
 from storage.db import create_engine, create_session_factory
 from storage.migrate import head_revision, upgrade_if_needed
 from storage.privacy import Privacy
@@ -61,9 +62,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         app[HEAD_REVISION] = head or "base"
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
         worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
-        app[SERVICES] = Services(
-            settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker
-        )
+        app[SERVICES] = Services(settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker)
         app[DATABASE] = database
         yield
     finally:
@@ -248,7 +247,8 @@ def create_web_app(
     `before_bot` contexts start first (the demo's emulator); `after_services` run once the
     database is ready and before the bot starts (the demo's catalog import).
     """
-    app = web.Application(client_max_size=MAX_UPDATE_BYTES, middlewares=[error_middleware])
+    # Room for a dashboard image upload; the webhook and every other form keep their own, smaller limits.
+    app = web.Application(client_max_size=MAX_REQUEST_MB * 1024 * 1024, middlewares=[error_middleware])
     app[SETTINGS] = settings
     app[MEDIA_ROOT] = settings.media_dir
     app[MODE] = mode

@@ -56,6 +56,7 @@ class Outgoing:
     after: Outgoing | None = None  # made only if this earlier call went through
     done: bool = False
 
+
 # bot_data key of the function that re-shows the current step for a redelivered update.
 RESUME_KEY = "tracebot.resume"
 
@@ -78,7 +79,11 @@ class Turn:
     _forgotten: bool = False
 
     def __post_init__(self) -> None:
-        self._saved_conversation = replace(self.conversation, draft=dict(self.conversation.draft))
+        self._saved_conversation = self._snapshot()
+
+    def _snapshot(self) -> ConversationRecord:
+        conversation = self.conversation
+        return replace(conversation, draft=dict(conversation.draft), viewed=list(conversation.viewed))
 
     @property
     def step(self) -> Step:
@@ -137,7 +142,7 @@ class Turn:
         if self.conversation != self._saved_conversation and not self._forgotten:
             await self.uow.reporters.save_conversation(self.conversation)
         await self.uow.commit()
-        self._saved_conversation = replace(self.conversation, draft=dict(self.conversation.draft))
+        self._saved_conversation = self._snapshot()
 
     async def send_queued(self) -> None:
         """Make the queued calls in order; see the module docstring for what a failure does."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from review.charts import columns, horizontal_bars
-from review.context import MEDIA_DIR, OPTIONS, admin_only, current_moderator, unit_of_work
+from review.context import MEDIA_DIR, OPTIONS, current_moderator, unit_of_work
 from review.filters import FilterError, TipFilters, parse_filters, parse_id, start_of
 from review.queue import record
 from review.render import STATUS_LABELS, error_page, render, see_other, with_notice
@@ -65,7 +65,6 @@ async def object_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-@admin_only
 async def object_status(request: web.Request) -> web.StreamResponse:
     me, object_id = current_moderator(request), _object_id(request)
     form = await request.post()
@@ -80,7 +79,8 @@ async def object_status(request: web.Request) -> web.StreamResponse:
             record(uow, me, "object.status", "object", object_id, status=value, previous=old)
         await uow.commit()
     request.config_dict[OPTIONS].invalidate()
-    return see_other(with_notice(f"/review/objects/{object_id}", "object_status"))
+    page = f"/review/objects/{object_id}" if me.reads_tips else f"/review/objects/{object_id}/edit"
+    return see_other(with_notice(page, "object_status"))
 
 
 async def object_image(request: web.Request) -> web.StreamResponse:
@@ -136,6 +136,8 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
         filters = parse_filters(request.query)
     except FilterError as exc:
         return error_page(request, 400, "Invalid filter", str(exc))
+    if filters.q and not me.reads_tips:  # counting matches would reveal what tips say
+        raise web.HTTPForbidden(text="Searching tip text is for moderators.")
     query = filters.to_query(me.id)
     async with unit_of_work(request) as uow:
         total = await uow.review_stats.total(query)

@@ -16,6 +16,7 @@ from storage.repositories import (
     UpdateRepository,
 )
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
+from storage.repositories.funnel import FunnelRepository
 from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
@@ -33,6 +34,7 @@ class UnitOfWork:
     reporters: ReporterRepository
     objects: ObjectRepository
     campaigns: CampaignRepository
+    funnel: FunnelRepository
     tips: TipRepository
     updates: UpdateRepository
     translation_jobs: TranslationJobRepository
@@ -67,6 +69,7 @@ class UnitOfWork:
         self.reporters = ReporterRepository(session, self._privacy)
         self.objects = ObjectRepository(session)
         self.campaigns = CampaignRepository(session)
+        self.funnel = FunnelRepository(session)
         self.tips = TipRepository(session)
         self.updates = UpdateRepository(session)
         self.translation_jobs = TranslationJobRepository(session)

@@ -29,6 +29,7 @@ class TipDraft:
     latitude: float | None
     longitude: float | None
     ui_language: str
+    channel: str | None = None  # the channel tag of the link the reporter came through
 
 
 class TipRepository:
@@ -45,6 +46,7 @@ class TipRepository:
             object_id=draft.object_id,
             reporter_id=draft.reporter_id,
             campaign_id=draft.campaign_id,
+            channel=draft.channel,
             recognised=draft.recognised,
             country_code=draft.country_code,
             country_text=draft.country_text,
