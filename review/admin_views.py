@@ -71,7 +71,12 @@ async def account_change(request: web.Request) -> web.StreamResponse:
         account_id = None
     form = await request.post()
     change = str(form.get("change", ""))
-    if change not in ("enable", "disable", "make_admin", "make_moderator"):
+    roles = {
+        "make_admin": ModeratorRole.ADMIN,
+        "make_moderator": ModeratorRole.MODERATOR,
+        "make_campaign_manager": ModeratorRole.CAMPAIGN_MANAGER,
+    }
+    if change not in ("enable", "disable", *roles):
         return error_page(request, 400, "Unknown change", "Choose a change to make.")
     if account_id == me.id:
         return error_page(request, 400, "Not on yourself", "Ask another administrator to change your own account.")
@@ -84,8 +89,7 @@ async def account_change(request: web.Request) -> web.StreamResponse:
             if change == "disable":
                 await uow.web_sessions.delete_for(account.id)
         else:
-            role = ModeratorRole.ADMIN if change == "make_admin" else ModeratorRole.MODERATOR
-            await uow.moderators.set_role(account.id, role)
+            await uow.moderators.set_role(account.id, roles[change])
         record(uow, me, "account.change", "moderator", account.id, username=account.username, change=change)
         await uow.commit()
     return see_other(with_notice("/review/accounts", "account"))

@@ -244,3 +244,22 @@ async def test_links_and_qr_codes(manager: TestClient[Any, Any], seeded: Seeded,
     assert (await manager.get(f"/review/links/code.png?{long_channel}")).status == 400
     bad_tag = await (await manager.get(f"/review/links?campaign={seeded.campaign_id}&channel=no_under")).text()
     assert "channel tag" in bad_tag
+
+
+async def test_admin_makes_a_campaign_manager(
+    admin: TestClient[Any, Any], seeded: Seeded, make_client: Any, database: Database
+) -> None:
+    token = await page_csrf(admin, "/review/accounts")
+    response = await admin.post(
+        f"/review/accounts/{seeded.moderator_id}",
+        data={"csrf_token": token, "change": "make_campaign_manager"},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    async with database.unit_of_work() as uow:
+        account = await uow.moderators.get(seeded.moderator_id)
+    assert account is not None and account.role == ModeratorRole.CAMPAIGN_MANAGER
+    bob: TestClient[Any, Any] = await make_client()
+    assert (await sign_in(bob, "bob")).status == 303
+    assert (await bob.get("/review/tips")).status == 403
+    assert (await bob.get("/review/objects/new")).status == 200
