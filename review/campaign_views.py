@@ -13,7 +13,7 @@ from aiohttp import web
 
 from handlers.deeplinks import CAMPAIGN_CODE
 from review.context import OPTIONS, current_moderator, unit_of_work
-from review.filters import FilterError, parse_day, parse_id
+from review.filters import FilterError, parse_day, path_id
 from review.object_views import Form, FormError, form_text
 from review.queue import record
 from review.render import render, see_other, with_notice
@@ -23,16 +23,6 @@ from storage.records import CampaignRecord
 from storage.repositories.catalog import CampaignFields
 
 MAX_INTRO = 300
-
-
-def _campaign_id(request: web.Request) -> int:
-    try:
-        campaign_id = parse_id(request.match_info["campaign_id"], "campaign")
-    except FilterError:
-        campaign_id = None
-    if campaign_id is None:
-        raise web.HTTPNotFound()
-    return campaign_id
 
 
 def parse_intro(text: str) -> dict[str, str]:
@@ -115,7 +105,7 @@ async def new_campaign_page(request: web.Request) -> web.StreamResponse:
 
 
 async def edit_campaign_page(request: web.Request) -> web.StreamResponse:
-    campaign_id = _campaign_id(request)
+    campaign_id = path_id(request, "campaign_id")
     async with unit_of_work(request) as uow:
         campaign = await uow.campaigns.get(campaign_id)
         if campaign is None:
@@ -128,7 +118,7 @@ async def edit_campaign_page(request: web.Request) -> web.StreamResponse:
 async def save_campaign(request: web.Request) -> web.StreamResponse:
     """Create (POST /campaigns/new) or edit (POST /campaigns/{id}/edit) a campaign."""
     me = current_moderator(request)
-    campaign_id = _campaign_id(request) if "campaign_id" in request.match_info else None
+    campaign_id = path_id(request, "campaign_id") if "campaign_id" in request.match_info else None
     async with unit_of_work(request) as uow:
         existing = await uow.campaigns.get(campaign_id) if campaign_id else None
     if campaign_id is not None and existing is None:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from review.charts import columns, horizontal_bars
 from review.context import MEDIA_DIR, OPTIONS, current_moderator, unit_of_work
-from review.filters import FilterError, TipFilters, parse_filters, parse_id, start_of
+from review.filters import FilterError, TipFilters, parse_filters, path_id, start_of
 from review.queue import record
 from review.render import STATUS_LABELS, error_page, render, see_other, with_notice
 from review.search_audit import audit_moderator_search
@@ -24,16 +24,6 @@ from translations.countries import country_name
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 
 
-def _object_id(request: web.Request) -> int:
-    try:
-        object_id = parse_id(request.match_info["object_id"], "object")
-    except FilterError:
-        object_id = None
-    if object_id is None:
-        raise web.HTTPNotFound()
-    return object_id
-
-
 async def objects_page(request: web.Request) -> web.StreamResponse:
     async with unit_of_work(request) as uow:
         objects = await uow.review_stats.objects()
@@ -41,7 +31,7 @@ async def objects_page(request: web.Request) -> web.StreamResponse:
 
 
 async def object_page(request: web.Request) -> web.StreamResponse:
-    object_id = _object_id(request)
+    object_id = path_id(request, "object_id")
     query = TipQuery(object_id=object_id)
     async with unit_of_work(request) as uow:
         summary = await uow.review_stats.object(object_id)
@@ -66,7 +56,7 @@ async def object_page(request: web.Request) -> web.StreamResponse:
 
 
 async def object_status(request: web.Request) -> web.StreamResponse:
-    me, object_id = current_moderator(request), _object_id(request)
+    me, object_id = current_moderator(request), path_id(request, "object_id")
     form = await request.post()
     value = str(form.get("status", ""))
     if value not in ObjectStatus.__members__.values():
@@ -85,7 +75,7 @@ async def object_status(request: web.Request) -> web.StreamResponse:
 
 async def object_image(request: web.Request) -> web.StreamResponse:
     """An object's image, found by database lookup and served only from inside the media folder."""
-    object_id = _object_id(request)
+    object_id = path_id(request, "object_id")
     async with unit_of_work(request) as uow:
         stored = await uow.review_stats.image_path(object_id)
     if not stored:

@@ -14,7 +14,7 @@ from multidict import MultiDictProxy
 
 from handlers.deeplinks import OBJECT_REFERENCE
 from review.context import MEDIA_DIR, OPTIONS, config, current_moderator, unit_of_work
-from review.filters import FilterError, parse_id
+from review.filters import path_id
 from review.queue import record
 from review.render import error_page, render, see_other, with_notice
 from storage.catalog_rules import LANGUAGE_CODE, question_problem
@@ -34,16 +34,6 @@ class ObjectForm:
     question: str
     hint: str | None
     translations: dict[str, dict[str, str]]
-
-
-def object_id_of(request: web.Request) -> int:
-    try:
-        object_id = parse_id(request.match_info["object_id"], "object")
-    except FilterError:
-        object_id = None
-    if object_id is None:
-        raise web.HTTPNotFound()
-    return object_id
 
 
 def form_text(form: Form, name: str, limit: int) -> str:
@@ -145,14 +135,14 @@ async def create_object(request: web.Request) -> web.StreamResponse:
 
 async def edit_object_page(request: web.Request) -> web.StreamResponse:
     async with unit_of_work(request) as uow:
-        obj = await uow.objects.get(object_id_of(request))
+        obj = await uow.objects.get(path_id(request, "object_id"))
     if obj is None:
         raise web.HTTPNotFound()
     return _form_page(request, obj, None, 200)
 
 
 async def save_object(request: web.Request) -> web.StreamResponse:
-    me, object_id, form = current_moderator(request), object_id_of(request), await request.post()
+    me, object_id, form = current_moderator(request), path_id(request, "object_id"), await request.post()
     async with unit_of_work(request) as uow:
         obj = await uow.objects.get(object_id)
     if obj is None:
@@ -173,7 +163,7 @@ async def save_object(request: web.Request) -> web.StreamResponse:
 
 
 async def move_object(request: web.Request) -> web.StreamResponse:
-    me, object_id, form = current_moderator(request), object_id_of(request), await request.post()
+    me, object_id, form = current_moderator(request), path_id(request, "object_id"), await request.post()
     direction = form.get("direction")
     if direction not in ("up", "down"):
         return error_page(request, 400, "Unknown direction", "Move an object up or down.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from review.context import current_moderator, unit_of_work
-from review.filters import FilterError, parse_id, parse_tip_id
+from review.filters import FilterError, parse_tip_id, path_id
 from review.queue import record
 from review.render import error_page, render, see_other, with_notice
 from storage.models import TipStatus, format_tip_reference
@@ -21,22 +21,12 @@ UNDELIVERED_REASONS = {
 }
 
 
-def _tip_id(request: web.Request) -> int:
-    try:
-        tip_id = parse_id(request.match_info["tip_id"], "tip")
-    except FilterError:
-        tip_id = None
-    if tip_id is None:
-        raise web.HTTPNotFound()
-    return tip_id
-
-
 def _detail_url(tip_id: int, notice: str) -> str:
     return with_notice(f"/review/tips/{tip_id}", notice)
 
 
 async def tip_page(request: web.Request, *, reveal: bool = False) -> web.StreamResponse:
-    tip_id = _tip_id(request)
+    tip_id = path_id(request, "tip_id")
     async with unit_of_work(request) as uow:
         tip = await uow.review.get(tip_id)
         if tip is None:
@@ -70,7 +60,7 @@ async def tip_page(request: web.Request, *, reveal: bool = False) -> web.StreamR
 
 async def reveal_contacts(request: web.Request) -> web.StreamResponse:
     """Show the tip with contact details unmasked (admins only; every reveal is audited)."""
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     async with unit_of_work(request) as uow:
         if tip_id not in await uow.review.existing([tip_id]):
             raise web.HTTPNotFound()
@@ -83,7 +73,7 @@ async def reveal_contacts(request: web.Request) -> web.StreamResponse:
 
 async def block_reporter(request: web.Request) -> web.StreamResponse:
     """Block (or unblock) the tip's reporter: the bot then politely refuses their messages."""
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     blocked = form.get("blocked") == "1"
     async with unit_of_work(request) as uow:
@@ -97,7 +87,7 @@ async def block_reporter(request: web.Request) -> web.StreamResponse:
 
 
 async def change_status(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     value = str(form.get("status", ""))
     if value not in TipStatus.__members__.values() or value == TipStatus.DUPLICATE:
@@ -113,7 +103,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
 
 
 async def assign(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     to_me = form.get("assign") != "none"
     async with unit_of_work(request) as uow:
@@ -127,7 +117,7 @@ async def assign(request: web.Request) -> web.StreamResponse:
 
 
 async def add_note(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     text = str(form.get("text", "")).strip()
     if not text or len(text) > MAX_NOTE or "\x00" in text:
@@ -142,7 +132,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
 
 
 async def link_duplicate(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), _tip_id(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     try:
         original = parse_tip_id(str(form.get("original", "")))
