@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 6000  # pixels, either side
 MIN_SIDE = 16
-# Decompression bombs: refuse before decoding anything bigger than the largest allowed image.
-MAX_PIXELS = MAX_SIDE * MAX_SIDE
 FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 # Keys Pillow exposes in `info` for metadata we must not keep.
 METADATA_KEYS = frozenset({"exif", "icc_profile", "xmp", "XML:com.adobe.xmp", "comment", "photoshop"})
@@ -47,17 +44,18 @@ def clean_image(raw: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> CleanImage:
     if len(raw) > max_bytes:
         raise ImageError(f"larger than {max_bytes // (1024 * 1024)} MB")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as probe:
-                image_format = probe.format or ""
-                width, height = probe.size
-                _check_size(width, height)
-                probe.load()
-                pixels = _pixels_only(probe)
+        # Decompression bombs: Pillow refuses the biggest from the header (`Image.MAX_IMAGE_PIXELS`),
+        # and the size check refuses anything over MAX_SIDE before a pixel is decoded.
+        with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as probe:
+            image_format = probe.format or ""
+            width, height = probe.size
+            _check_size(width, height)
+            probe.load()
+            # Turned upright first: the EXIF orientation tag that said how is about to go.
+            pixels = _pixels_only(ImageOps.exif_transpose(probe), image_format)
     except ImageError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise ImageError(f"not a PNG, JPEG or WebP image, or too large to decode ({type(exc).__name__})") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"not a readable image ({type(exc).__name__})") from None
@@ -66,7 +64,7 @@ def clean_image(raw: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> CleanImage:
     pixels.save(buffer, image_format, **options)
     data = buffer.getvalue()
     _verify_clean(data)
-    return CleanImage(data, FORMATS[image_format], hashlib.sha256(data).hexdigest(), width, height)
+    return CleanImage(data, FORMATS[image_format], hashlib.sha256(data).hexdigest(), *pixels.size)
 
 
 def _check_size(width: int, height: int) -> None:
@@ -74,7 +72,7 @@ def _check_size(width: int, height: int) -> None:
         raise ImageError(f"must be {MIN_SIDE}-{MAX_SIDE} pixels wide and high (this one is {width}×{height})")
 
 
-def _pixels_only(image: Image.Image) -> Image.Image:
+def _pixels_only(image: Image.Image, image_format: str) -> Image.Image:
     """A fresh image holding only the pixels (and a palette): nothing from the file's headers."""
     mode = image.mode if image.mode in ("RGB", "RGBA", "L", "LA", "P") else "RGBA"
     if image.mode == "P" and "transparency" in image.info:
@@ -86,7 +84,7 @@ def _pixels_only(image: Image.Image) -> Image.Image:
         if palette is not None:
             clean.putpalette(palette)
     clean.paste(converted)
-    if image.format == "JPEG" and clean.mode in ("RGBA", "LA", "P"):
+    if image_format == "JPEG" and clean.mode in ("RGBA", "LA", "P"):
         clean = clean.convert("RGB")
     return clean
 
