@@ -84,24 +84,41 @@ async def _resolve(request: web.Request, fields: CampaignFields, references: lis
     return replace(fields, object_ids=list(dict.fromkeys(known[ref] for ref in references)))
 
 
+FIELDS = ("code", "title", "status", "starts_on", "ends_on", "objects", "intro", "all_active")
+
+
+def _stored_values(campaign: CampaignRecord | None, references: str) -> dict[str, str]:
+    if campaign is None:
+        return {name: "" for name in FIELDS} | {"status": CampaignStatus.ACTIVE, "all_active": "1"}
+    return {
+        "code": campaign.code,
+        "title": campaign.title,
+        "status": campaign.status,
+        "starts_on": str(campaign.starts_on or ""),
+        "ends_on": str(campaign.ends_on or ""),
+        "objects": references,
+        "intro": "\n".join(f"{language} | {text}" for language, text in sorted(campaign.intro.items())),
+        "all_active": "1" if campaign.all_active else "",
+    }
+
+
 def _form_page(
-    request: web.Request, campaign: CampaignRecord | None, references: str, error: str | None, status: int
+    request: web.Request, campaign: CampaignRecord | None, values: dict[str, str], error: str | None, status: int
 ) -> web.Response:
-    intro = "\n".join(f"{language} | {text}" for language, text in sorted((campaign.intro if campaign else {}).items()))
+    """The campaign form with `values`: the stored ones, or after an error what was typed."""
     return render(
         request,
         "campaign_form.html",
         status=status,
         campaign=campaign,
-        references=references,
-        intro=intro,
+        values=values,
         error=error,
         CAMPAIGN_STATUSES=list(CampaignStatus),
     )
 
 
 async def new_campaign_page(request: web.Request) -> web.StreamResponse:
-    return _form_page(request, None, "", None, 200)
+    return _form_page(request, None, _stored_values(None, ""), None, 200)
 
 
 async def edit_campaign_page(request: web.Request) -> web.StreamResponse:
@@ -112,7 +129,8 @@ async def edit_campaign_page(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound()
         ids = await uow.campaigns.object_ids(campaign_id)
         references = {obj.id: obj.reference for obj in await uow.objects.all()}
-    return _form_page(request, campaign, ", ".join(references[i] for i in ids if i in references), None, 200)
+    listed = ", ".join(references[i] for i in ids if i in references)
+    return _form_page(request, campaign, _stored_values(campaign, listed), None, 200)
 
 
 async def save_campaign(request: web.Request) -> web.StreamResponse:
@@ -124,15 +142,16 @@ async def save_campaign(request: web.Request) -> web.StreamResponse:
     if campaign_id is not None and existing is None:
         raise web.HTTPNotFound()
     form = await request.post()
+    typed = {name: form_text(form, name, 20_000) for name in FIELDS}
     try:
         fields, references = await _parse(request)
         fields = await _resolve(request, fields, references)
     except FormError as exc:
-        return _form_page(request, existing, form_text(form, "objects", 4000), str(exc), 400)
+        return _form_page(request, existing, typed, str(exc), 400)
     async with unit_of_work(request) as uow:
         saved = await uow.campaigns.save(campaign_id, fields)
         if saved is None:
-            return _form_page(request, existing, ", ".join(references), f"The code {fields.code} is taken.", 409)
+            return _form_page(request, existing, typed, f"The code {fields.code} is taken.", 409)
         action = "campaign.edit" if campaign_id else "campaign.create"
         record(uow, me, action, "campaign", saved.id, code=saved.code, status=saved.status)
         await uow.commit()

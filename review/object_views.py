@@ -47,14 +47,15 @@ def parse_translations(text: str) -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = {}
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) > MAX_TRANSLATION_LINES:
-        raise FormError(f"at most {MAX_TRANSLATION_LINES} languages")
+        raise FormError(f"Other languages: at most {MAX_TRANSLATION_LINES}.")
     for number, line in enumerate(lines, start=1):
         language, _, rest = (part.strip() for part in line.partition("|"))
         question, _, hint = (part.strip() for part in rest.partition("|"))
         if not LANGUAGE_CODE.fullmatch(language) or language == "en":
-            raise FormError(f"line {number}: start with a language code such as de, then | and the question")
+            hint_text = "start with a language code such as de, then | and the question"
+            raise FormError(f"Other languages, line {number}: {hint_text}.")
         if problem := question_problem(question, hint):
-            raise FormError(f"line {number} ({language}): {problem}")
+            raise FormError(f"Other languages, line {number} ({language}): {problem}.")
         result[language] = {"question": question, **({"hint": hint} if hint else {})}
     return result
 
@@ -88,14 +89,26 @@ async def read_upload(request: web.Request, form: Form, *, required: bool) -> Cl
         raise FormError(f"The image was refused: {exc}.") from None
 
 
-def _form_page(request: web.Request, obj: ObjectRecord | None, error: str | None, status: int) -> web.Response:
+def _form_page(
+    request: web.Request, obj: ObjectRecord | None, error: str | None, status: int, form: Form | None = None
+) -> web.Response:
+    """The object form: the stored values, or after an error what was typed (the image must be chosen again)."""
+    if form is not None:
+        values = {name: form_text(form, name, 60_000) for name in ("reference", "question", "hint", "translations")}
+    else:
+        values = {
+            "reference": "",
+            "question": obj.question if obj else "",
+            "hint": (obj.hint or "") if obj else "",
+            "translations": translations_text(obj.translations) if obj else "",
+        }
     return render(
         request,
         "object_form.html",
         status=status,
         obj=obj,
         error=error,
-        translations=translations_text(obj.translations) if obj else "",
+        values=values,
         max_mb=config(request).max_upload_mb,
     )
 
@@ -113,7 +126,7 @@ async def create_object(request: web.Request) -> web.StreamResponse:
         fields = parse_object_form(form)
         image = await read_upload(request, form, required=True)
     except FormError as exc:
-        return _form_page(request, None, str(exc), 400)
+        return _form_page(request, None, str(exc), 400, form)
     assert image is not None
     name = await asyncio.to_thread(store_clean_image, image, request.config_dict[MEDIA_DIR])
     async with unit_of_work(request) as uow:
@@ -126,7 +139,7 @@ async def create_object(request: web.Request) -> web.StreamResponse:
             image_sha256=image.sha256,
         )
         if created is None:
-            return _form_page(request, None, f"{reference} already exists.", 409)
+            return _form_page(request, None, f"{reference} already exists.", 409, form)
         record(uow, me, "object.create", "object", created.id, reference=reference)
         await uow.commit()
     request.config_dict[OPTIONS].invalidate()
@@ -151,7 +164,7 @@ async def save_object(request: web.Request) -> web.StreamResponse:
         fields = parse_object_form(form)
         image = await read_upload(request, form, required=False)
     except FormError as exc:
-        return _form_page(request, obj, str(exc), 400)
+        return _form_page(request, obj, str(exc), 400, form)
     name = await asyncio.to_thread(store_clean_image, image, request.config_dict[MEDIA_DIR]) if image else None
     async with unit_of_work(request) as uow:
         await uow.objects.edit(object_id, question=fields.question, hint=fields.hint, translations=fields.translations)

@@ -53,12 +53,10 @@ ROUTE_ROLES: dict[str, frozenset[ModeratorRole]] = {
     "review.account_change": ADMIN,
 }
 
-LANDING = {ModeratorRole.CAMPAIGN_MANAGER: "/review/objects"}
-
 
 def landing(role: str) -> str:
     """Where a role starts: the queue, or the objects for campaign managers."""
-    return LANDING.get(ModeratorRole(role), "/review/tips") if role in EVERYONE else "/review/tips"
+    return "/review/objects" if role == ModeratorRole.CAMPAIGN_MANAGER else "/review/tips"
 
 
 @web.middleware

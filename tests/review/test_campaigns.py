@@ -145,8 +145,10 @@ async def test_upload_is_reencoded_without_metadata(
     ],
 )
 async def test_bad_uploads_are_refused(manager: TestClient[Any, Any], data: bytes, message: str) -> None:
-    response = await upload(manager, "/review/objects/new", data, reference="TAO-0901", question="Q?")
-    assert response.status == 400 and message in await response.text()
+    response = await upload(manager, "/review/objects/new", data, reference="TAO-0901", question="Which shop?")
+    page = await response.text()
+    assert response.status == 400 and message in page
+    assert 'value="TAO-0901"' in page and ">Which shop?</textarea>" in page, "what was typed is kept"
 
 
 async def test_oversized_dimensions_and_bodies_are_refused(manager: TestClient[Any, Any]) -> None:
@@ -195,7 +197,9 @@ async def test_campaign_form_saves_order_dates_and_intro(manager: TestClient[Any
         ({"code": "c5", "title": "x", "status": "deleted"}, "active, paused or ended"),
     ]:
         refused = await make_campaign(manager, **bad)
-        assert refused.status in (400, 409) and message in await refused.text(), bad
+        page = await refused.text()
+        assert refused.status in (400, 409) and message in page, bad
+        assert f'value="{bad["code"]}"' in page, "what was typed is kept"
     async with database.unit_of_work() as uow:
         assert len(list(await uow.session.scalars(select(Campaign.code)))) == 2  # the seeded one and spring26
 
