@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from emulator import BotApiEmulator
-from storage.models import Base, FunnelCount, ModeratorRole, Tip, parse_tip_reference
+from storage.models import Base, Conversation, FunnelCount, ModeratorRole, Tip, parse_tip_reference
 from storage.uow import Database
 from tests.review.support import CHEAP, PASSWORD, csrf_of, dashboard_app, make_config, page_csrf, sign_in
 from tests.review.support import make_settings as dashboard_settings
@@ -142,6 +142,9 @@ async def test_campaign_qr_to_attributed_tip_and_funnel(
     await second.wait_for_message(lambda message: message.kind == "photo" and "TAO-0900" in message.plain_text)
     await send_tip(second, "Same tile, seen in Lisbon")
     after = await row_counts(database)
+    async with database.unit_of_work() as uow:
+        first_object = await uow.objects.by_reference("TAO-0001")
+    assert first_object is not None
     grown = {name for name in after if after[name] != before[name]}
     assert grown <= {"reporters", "conversations", "processed_updates", "tips", "funnel_counts"}
     assert after["funnel_counts"] - before["funnel_counts"] == 1, "only TAO-0001's first view is a new counter"
@@ -150,6 +153,9 @@ async def test_campaign_qr_to_attributed_tip_and_funnel(
     # No per-person trail: the counters carry no reporter, and no table gained a timestamp per step.
     columns = {column.name for column in Base.metadata.tables["funnel_counts"].columns}
     assert columns == {"day", "campaign_id", "object_id", "channel", "step", "count"}
+    async with database.unit_of_work() as uow:
+        viewed = list(await uow.session.scalars(select(Conversation.viewed)))  # object ids only, no times
+    assert sorted(map(sorted, viewed), key=len) == [[object_id], sorted([object_id, first_object.id])]
 
 
 async def test_an_ended_campaign_still_opens_the_bot(
