@@ -53,7 +53,7 @@ async def show_object(turn: Turn, obj: ObjectRecord) -> None:
         if message.photo:
             # Telegram keeps the upload: later cards reuse its file id instead of re-uploading.
             async with services.database.unit_of_work() as uow:
-                await uow.objects.remember_file_id(obj.id, message.photo[-1].file_id)
+                await uow.objects.remember_file_id(obj.id, message.photo[-1].file_id, obj.image_path)
                 await uow.commit()
 
     turn.later(send_card, method="sendPhoto", to_user=True)

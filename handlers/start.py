@@ -78,7 +78,9 @@ async def _apply_deep_link(turn: Turn, payload: str | None) -> CampaignRecord | 
 
 
 def say_intro(turn: Turn, campaign: CampaignRecord | None) -> None:
-    intro = campaign.intro_in(turn.language) if campaign else None
+    """The campaign's intro line in the reporter's language (else English), while it runs."""
+    running = campaign is not None and campaign.state_on(datetime.now(UTC).date()) == CampaignStatus.ACTIVE
+    intro = campaign.intro_in(turn.language) if campaign and running else None
     if intro:
         turn.say(html.escape(intro))
 

@@ -14,6 +14,7 @@ from PIL import Image, PngImagePlugin
 from bot.catalog import CatalogError, store_image
 from storage.images import ImageError, clean_image
 from storage.records import CampaignRecord
+from storage.uow import Database
 from tests.support.images import has_metadata, jpeg_with_gps
 
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description GPSLatitude="52,31N"/></rdf:RDF></x:xmpmeta>'
@@ -113,3 +114,19 @@ def test_campaign_state_follows_its_dates() -> None:
     assert campaign.state_on(date(2026, 6, 1)) == "ended"
     paused = CampaignRecord(1, "spring", "Spring", "paused", ends_on=date(2026, 5, 31))
     assert paused.state_on(date(2026, 7, 1)) == "paused"
+
+
+async def test_file_id_is_kept_only_for_the_current_image(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        obj = await uow.objects.create(
+            reference="TAO-0001", question="Q?", hint=None, translations={}, image_path="old.png", image_sha256="a"
+        )
+        assert obj is not None
+        await uow.objects.remember_file_id(obj.id, "file-old", "old.png")
+        assert (await uow.objects.get(obj.id)).telegram_file_id == "file-old"  # type: ignore[union-attr]
+        await uow.objects.set_image(obj.id, "new.png", "b")
+        assert (await uow.objects.get(obj.id)).telegram_file_id is None  # type: ignore[union-attr]
+        await uow.objects.remember_file_id(obj.id, "file-old", "old.png")  # a send of the old image finishing late
+        assert (await uow.objects.get(obj.id)).telegram_file_id is None  # type: ignore[union-attr]
+        await uow.objects.remember_file_id(obj.id, "file-new", "new.png")
+        assert (await uow.objects.get(obj.id)).telegram_file_id == "file-new"  # type: ignore[union-attr]

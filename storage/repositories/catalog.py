@@ -156,9 +156,10 @@ class ObjectRepository:
                 row.position = position
         return True
 
-    async def remember_file_id(self, object_id: int, file_id: str) -> None:
+    async def remember_file_id(self, object_id: int, file_id: str, image_path: str) -> None:
+        """Keep Telegram's id of the sent image, unless the image was replaced while it was sent."""
         row = await self._session.get(TracedObject, object_id)
-        if row is not None:
+        if row is not None and row.image_path == image_path:
             row.telegram_file_id = file_id
 
     async def upsert(
