@@ -102,11 +102,7 @@ def _cmd_link(args: argparse.Namespace) -> int:
     from handlers.deeplinks import make_payload
     from review.qrcodes import qr_png, qr_svg
 
-    try:
-        payload = make_payload(args.campaign, args.object, args.channel)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    payload = make_payload(args.campaign, args.object, args.channel)  # ValueError: one clean line (cli_errors)
     url = f"https://t.me/{args.bot}" + (f"?start={payload}" if payload else "")
     print(url)
     if args.qr:

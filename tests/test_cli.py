@@ -41,7 +41,7 @@ def test_link_prints_deep_link_and_writes_qr(tmp_path: Path) -> None:
     assert ">https://t.me/TraceBot?start=c-spring26_s-x</text>" in (tmp_path / "qr.svg").read_text()
     too_long = tracebot("link", "--bot", "TraceBot", "--campaign", "c" * 32, "--object", "TAO-12345678",
                         "--channel", "a" * 16, cwd=tmp_path)  # fmt: skip
-    assert too_long.returncode == 2 and "Telegram allows 64" in too_long.stderr
+    assert too_long.returncode == 1 and "Telegram allows 64" in too_long.stderr
 
 
 def test_db_upgrade_and_downgrade(tmp_path: Path) -> None:
