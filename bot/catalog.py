@@ -20,21 +20,14 @@ Format (see README):
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
-import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from handlers.deeplinks import CAMPAIGN_CODE, OBJECT_REFERENCE
+from storage.catalog_rules import LANGUAGE_CODE, MAX_QUESTION
+from storage.images import MAX_IMAGE_BYTES, ImageError, clean_image, store_clean_image
 from storage.uow import Database
-
-MAX_IMAGE_BYTES = 10 * 1024 * 1024
-MAX_QUESTION = 700  # the photo caption (1,024 characters) also holds the reference and the prompt
-FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 
 
 class CatalogError(Exception):
@@ -111,7 +104,7 @@ def _translations(raw: object, where: str) -> dict[str, dict[str, str]]:
         raise CatalogError(f"{where}: translations must be a table of languages")
     result: dict[str, dict[str, str]] = {}
     for language, entry in raw.items():
-        if not re.fullmatch(r"[a-z]{2,3}", str(language)) or not isinstance(entry, dict):
+        if not LANGUAGE_CODE.fullmatch(str(language)) or not isinstance(entry, dict):
             raise CatalogError(f"{where}: translations.{language} must be a language code with a table")
         question = str(entry.get("question", "")).strip()
         hint = str(entry.get("hint", "")).strip()
@@ -123,24 +116,14 @@ def _translations(raw: object, where: str) -> dict[str, dict[str, str]]:
 
 
 def store_image(source: Path, media_dir: Path) -> tuple[str, str]:
-    """Validate an image and copy it into the media folder by content hash (blocking)."""
+    """Re-encode an image without metadata into the media folder by content hash (blocking)."""
     if source.stat().st_size > MAX_IMAGE_BYTES:
         raise CatalogError(f"{source}: larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
     try:
-        with Image.open(source) as image:
-            image_format = image.format or ""
-            image.verify()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise CatalogError(f"{source}: not a readable image ({exc})") from None
-    if image_format not in FORMATS:
-        raise CatalogError(f"{source}: {image_format or 'unknown'} images are not supported (PNG, JPEG, WebP)")
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    name = digest + FORMATS[image_format]
-    media_dir.mkdir(parents=True, exist_ok=True)
-    target = media_dir / name
-    if not target.exists():
-        shutil.copyfile(source, target)
-    return name, digest
+        image = clean_image(source.read_bytes())
+    except ImageError as exc:
+        raise CatalogError(f"{source}: {exc}") from None
+    return store_clean_image(image, media_dir), image.sha256
 
 
 async def import_catalog(folder: Path, database: Database, media_dir: Path) -> ImportReport:

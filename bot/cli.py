@@ -99,16 +99,19 @@ def _cmd_objects_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_link(args: argparse.Namespace) -> int:
-    import segno
-
     from handlers.deeplinks import make_payload
+    from review.qrcodes import qr_png, qr_svg
 
-    payload = make_payload(args.campaign, args.object)
+    payload = make_payload(args.campaign, args.object, args.channel)  # ValueError: one clean line (cli_errors)
     url = f"https://t.me/{args.bot}" + (f"?start={payload}" if payload else "")
     print(url)
     if args.qr:
-        segno.make(url, error="m").save(args.qr, scale=8, border=2)
-        print(f"QR code written to {args.qr}")
+        target = Path(args.qr)
+        if target.suffix.lower() == ".svg":
+            target.write_text(qr_svg(url), encoding="utf-8")
+        else:
+            target.write_bytes(qr_png(url))
+        print(f"QR code (with the link printed under it) written to {args.qr}")
     return 0
 
 
@@ -145,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--bot", required=True, help="the bot's username")
     link.add_argument("--campaign", help="campaign code")
     link.add_argument("--object", help="object reference, e.g. TAO-0001")
+    link.add_argument("--channel", help="channel tag: where the link is posted, e.g. x or poster-berlin")
     link.add_argument("--qr", help="write a QR code to this .png or .svg file")
     link.set_defaults(handler=_cmd_link)
 

@@ -124,7 +124,7 @@ def create_demo_app(
         before_bot=[emulator_context],
         after_services=[catalog_context, demo_moderator_context],
         # Plain-http demo on localhost: Secure cookies would never be sent back.
-        extra_setup=[review.setup_with(DashboardConfig(cookie_secure=False))],
+        extra_setup=[review.setup_with(DashboardConfig(cookie_secure=False, bot_username=DEMO_BOT_USERNAME))],
     )
     app.on_startup.append(banner)
     return app

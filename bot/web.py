@@ -28,6 +28,7 @@ from bot.translation import build_translation_engine, build_translation_worker
 from handlers.context import Services, TracebotApplication
 from handlers.followup import compose_question
 from review.appkeys import DATABASE, MEDIA_ROOT
+from review.config import MAX_REQUEST_MB
 from review.thread import FOLLOWUP, FollowupDesk, FollowupLimits, QuestionTranslator
 from storage.db import create_engine, create_session_factory
 from storage.migrate import head_revision, upgrade_if_needed
@@ -273,7 +274,8 @@ def create_web_app(
     `before_bot` contexts start first (the demo's emulator); `after_services` run once the
     database is ready and before the bot starts (the demo's catalog import).
     """
-    app = web.Application(client_max_size=MAX_UPDATE_BYTES, middlewares=[error_middleware])
+    # Room for a dashboard image upload; the webhook and every other form keep their own, smaller limits.
+    app = web.Application(client_max_size=MAX_REQUEST_MB * 1024 * 1024, middlewares=[error_middleware])
     app[SETTINGS] = settings
     app[MEDIA_ROOT] = settings.media_dir
     app[MODE] = mode

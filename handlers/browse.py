@@ -9,7 +9,7 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from handlers import callbacks, keyboards
+from handlers import callbacks, funnel, keyboards
 from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.telegram_text import MAX_CAPTION, quote, visible_length
@@ -35,8 +35,9 @@ def caption(turn: Turn, obj: ObjectRecord) -> str:
     return "\n\n".join(parts)
 
 
-def show_object(turn: Turn, obj: ObjectRecord) -> None:
+async def show_object(turn: Turn, obj: ObjectRecord) -> None:
     """Queue the object card (photo, protected from forwarding and saving) and remember it on screen."""
+    await funnel.count_view(turn, obj.id)
     turn.conversation.object_id = obj.id
     turn.step = Step.BROWSING
     services = turn.context.services
@@ -52,7 +53,7 @@ def show_object(turn: Turn, obj: ObjectRecord) -> None:
         if message.photo:
             # Telegram keeps the upload: later cards reuse its file id instead of re-uploading.
             async with services.database.unit_of_work() as uow:
-                await uow.objects.remember_file_id(obj.id, message.photo[-1].file_id)
+                await uow.objects.remember_file_id(obj.id, message.photo[-1].file_id, obj.image_path)
                 await uow.commit()
 
     turn.later(send_card, method="sendPhoto", to_user=True)
@@ -68,7 +69,7 @@ async def show_current_or_first(turn: Turn) -> bool:
     if obj is None:
         turn.say(turn.gettext("There are no objects to look at right now. Please come back later."))
         return False
-    show_object(turn, obj)
+    await show_object(turn, obj)
     return True
 
 
@@ -93,7 +94,7 @@ async def on_object_button(update: Update, context: TracebotContext, turn: Turn)
         await show_current_or_first(turn)
         return
     turn.answer()
-    show_object(turn, obj)
+    await show_object(turn, obj)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

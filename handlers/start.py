@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from handlers import browse, callbacks, keyboards
+from handlers import browse, callbacks, funnel, keyboards
 from handlers.context import TracebotContext
-from handlers.deeplinks import parse_payload
+from handlers.deeplinks import DeepLink, parse_payload
 from handlers.groups import Group
 from handlers.turn import Step, Turn, in_turn
+from storage.models import CampaignStatus, FunnelStep
+from storage.records import CampaignRecord
 from translations.i18n import native_name
 
 
@@ -36,26 +39,59 @@ def welcome_text(turn: Turn) -> str:
     )
 
 
-async def _apply_deep_link(turn: Turn, payload: str | None) -> None:
+async def _apply_deep_link(turn: Turn, payload: str | None) -> CampaignRecord | None:
+    """Follow a link: its campaign (if running), object and channel tag; count the open.
+
+    Returns the campaign whose intro line to show. An ended campaign still opens the bot, with a
+    polite note and all active objects; a paused one (or one not started yet) is a plain start.
+    """
     link = parse_payload(payload)
-    if link.campaign_code:
-        campaign = await turn.uow.campaigns.by_code(link.campaign_code)
-        if campaign is not None and campaign.active:
-            turn.conversation.campaign_id = campaign.id
-            if turn.reporter.campaign_id is None:
-                await turn.uow.reporters.update(turn.reporter.id, campaign_id=campaign.id)
-    if link.object_reference:
-        obj = await turn.uow.objects.by_reference(link.object_reference)
-        if obj is not None and obj.status == "active":
-            turn.conversation.object_id = obj.id
+    if link == DeepLink():
+        return None
+    conversation = turn.conversation
+    conversation.channel, conversation.viewed = link.channel, []
+    campaign = await turn.uow.campaigns.by_code(link.campaign_code) if link.campaign_code else None
+    obj = await turn.uow.objects.by_reference(link.object_reference) if link.object_reference else None
+    await turn.uow.funnel.count(
+        FunnelStep.LINK_OPENED,
+        campaign_id=campaign.id if campaign else None,
+        object_id=obj.id if obj else None,
+        channel=link.channel,
+    )
+    state = campaign.state_on(datetime.now(UTC).date()) if campaign else None
+    if campaign is not None and state == CampaignStatus.ACTIVE:
+        conversation.campaign_id = campaign.id
+        if turn.reporter.campaign_id is None:  # the reporter keeps only the first campaign they came through
+            await turn.uow.reporters.update(turn.reporter.id, campaign_id=campaign.id)
+    elif campaign is not None:
+        conversation.campaign_id = None
+        if state == CampaignStatus.ENDED:
+            turn.say(
+                turn.gettext(
+                    "This appeal has ended. Thank you for your interest! You can still look at the objects "
+                    "we are asking about now."
+                )
+            )
+    if obj is not None and obj.status == "active":
+        conversation.object_id = obj.id
+    return campaign if state == CampaignStatus.ACTIVE else None
+
+
+def say_intro(turn: Turn, campaign: CampaignRecord | None) -> None:
+    """The campaign's intro line in the reporter's language (else English), while it runs."""
+    running = campaign is not None and campaign.state_on(datetime.now(UTC).date()) == CampaignStatus.ACTIVE
+    intro = campaign.intro_in(turn.language) if campaign and running else None
+    if intro:
+        turn.say(html.escape(intro))
 
 
 @in_turn
 async def on_start(update: Update, context: TracebotContext, turn: Turn) -> None:
     payload = context.args[0] if context.args else None
-    await _apply_deep_link(turn, payload)
+    campaign = await _apply_deep_link(turn, payload)
     turn.conversation.draft = {}
     if turn.reporter.opted_in and not turn.reporter.stopped:
+        say_intro(turn, campaign)
         await browse.show_current_or_first(turn)
         return
     turn.step = Step.WELCOME
@@ -69,8 +105,11 @@ async def on_opt_in(update: Update, context: TracebotContext, turn: Turn) -> Non
         turn.clear_buttons()
         return
     await turn.uow.reporters.opt_in(turn.reporter.id, datetime.now(UTC))
+    await funnel.count(turn, FunnelStep.OPTED_IN)
     turn.answer(turn.gettext("Thank you!"))
     turn.clear_buttons()
+    campaign_id = turn.conversation.campaign_id
+    say_intro(turn, await turn.uow.campaigns.get(campaign_id) if campaign_id else None)
     await browse.show_current_or_first(turn)
 
 

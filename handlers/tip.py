@@ -11,7 +11,7 @@ from babel.numbers import format_decimal
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from handlers import browse, callbacks, followup, keyboards, urgent
+from handlers import browse, callbacks, followup, funnel, keyboards, urgent
 from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.metrics import TIPS_COMMITTED
@@ -19,16 +19,17 @@ from handlers.start import welcome_text
 from handlers.submitted import after_tip_committed
 from handlers.telegram_text import MAX_TEXT, quote, visible_length
 from handlers.turn import Step, Turn, in_turn
-from storage.models import format_tip_reference
+from storage.models import FunnelStep, format_tip_reference
 from storage.repositories import TipDraft
 from translations.countries import country_name, flag, is_country_code, normalize_country
 
 DRAFTING = (Step.COUNTRY, Step.COUNTRY_TYPED, Step.DETAILS, Step.PREVIEW)
 
 
-def _start_draft(turn: Turn, object_id: int) -> None:
+async def _start_draft(turn: Turn, object_id: int) -> None:
     turn.conversation.object_id = object_id
     turn.conversation.draft = {"token": str(uuid.uuid4()), "object_id": object_id, "recognised": True}
+    await funnel.count(turn, FunnelStep.TIP_STARTED, object_id)
 
 
 def ask_country(turn: Turn, prefix: str | None = None) -> None:
@@ -135,7 +136,7 @@ async def on_tip_start(update: Update, context: TracebotContext, turn: Turn) -> 
         turn.answer(_("This object is no longer available."), alert=True)
         return
     turn.answer()
-    _start_draft(turn, obj.id)
+    await _start_draft(turn, obj.id)
     ask_country(turn)
 
 
@@ -216,6 +217,7 @@ async def _submit(turn: Turn) -> None:
             object_id=int(draft["object_id"]),
             reporter_id=turn.reporter.id,
             campaign_id=turn.conversation.campaign_id,
+            channel=turn.conversation.channel,
             recognised=bool(draft.get("recognised", True)),
             country_code=draft.get("country_code"),
             country_text=draft.get("country_text"),
@@ -229,6 +231,7 @@ async def _submit(turn: Turn) -> None:
     turn.conversation.draft = {}
     turn.step = Step.BROWSING
     if created:
+        await funnel.count(turn, FunnelStep.TIP_SENT, int(draft["object_id"]))
 
         async def count_tip() -> None:  # queued, so it counts only once the commit succeeded
             TIPS_COMMITTED.inc()
@@ -267,7 +270,7 @@ async def on_text(update: Update, context: TracebotContext, turn: Turn) -> None:
         if turn.conversation.object_id is None:
             await browse.show_current_or_first(turn)
             return
-        _start_draft(turn, turn.conversation.object_id)
+        await _start_draft(turn, turn.conversation.object_id)
         await _take_details(turn, text=text)
         ask_country(turn, prefix=_("Thank you, I have noted that."))
     elif step in (Step.COUNTRY, Step.COUNTRY_TYPED):
@@ -299,7 +302,7 @@ async def on_location(update: Update, context: TracebotContext, turn: Turn) -> N
     elif turn.step in (Step.ANSWERING, Step.ADDING):
         turn.say(turn.gettext("Please write your answer."))
     elif turn.step is Step.BROWSING and turn.conversation.object_id is not None:
-        _start_draft(turn, turn.conversation.object_id)
+        await _start_draft(turn, turn.conversation.object_id)
         await _take_details(turn, location=location)
         ask_country(turn, prefix=turn.gettext("Thank you, I have noted the location."))
     elif turn.step in (Step.DETAILS, Step.PREVIEW):

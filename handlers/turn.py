@@ -84,7 +84,11 @@ class Turn:
     _forgotten: bool = False
 
     def __post_init__(self) -> None:
-        self._saved_conversation = replace(self.conversation, draft=dict(self.conversation.draft))
+        self._saved_conversation = self._snapshot()
+
+    def _snapshot(self) -> ConversationRecord:
+        conversation = self.conversation
+        return replace(conversation, draft=dict(conversation.draft), viewed=list(conversation.viewed))
 
     @property
     def step(self) -> Step:
@@ -143,7 +147,7 @@ class Turn:
         if self.conversation != self._saved_conversation and not self._forgotten:
             await self.uow.reporters.save_conversation(self.conversation)
         await self.uow.commit()
-        self._saved_conversation = replace(self.conversation, draft=dict(self.conversation.draft))
+        self._saved_conversation = self._snapshot()
 
     async def send_queued(self) -> None:
         """Make the queued calls in order; see the module docstring for what a failure does."""

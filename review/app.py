@@ -6,13 +6,36 @@ from pathlib import Path
 
 from aiohttp import web
 
-from review import admin_views, auth, catalog_views, export, followup_views, queue, tip_views
+from review import (
+    admin_views,
+    auth,
+    campaign_views,
+    catalog_views,
+    export,
+    followup_views,
+    funnel_views,
+    link_views,
+    object_views,
+    queue,
+    tip_views,
+)
 from review.api import build_api
 from review.appkeys import MEDIA_ROOT
 from review.config import DashboardConfig
-from review.context import CONFIG, OPTIONS, PASSWORDS, TEMPLATES, THROTTLE, FilterOptionsCache, Handler
+from review.context import (
+    CONFIG,
+    OPTIONS,
+    PASSWORDS,
+    TEMPLATES,
+    THROTTLE,
+    FilterOptionsCache,
+    Handler,
+    config,
+    current_moderator,
+)
 from review.render import build_templates, error_page
-from review.security import DEFAULT_LANDING, Passwords, add_security_headers
+from review.roles import landing, role_middleware
+from review.security import Passwords, add_security_headers
 from review.text_guard import refuse_unstorable_text
 from review.throttle import LoginThrottle
 
@@ -20,7 +43,24 @@ STATIC = Path(__file__).with_name("static")
 
 
 async def home(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPSeeOther(DEFAULT_LANDING)
+    raise web.HTTPSeeOther(landing(current_moderator(request).role))
+
+
+UPLOAD_ROUTES = frozenset({"review.object_create", "review.object_save"})
+SMALL_FORM_BYTES = 256 * 1024
+
+
+@web.middleware
+async def small_forms(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only the image upload forms may send a big body; the rest are refused before anything is read."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        upload = request.match_info.route.name in UPLOAD_ROUTES
+        limit = (config(request).max_upload_mb * 1024 + 64) * 1024 if upload else SMALL_FORM_BYTES
+        if request.content_length is None and request.body_exists:
+            raise web.HTTPLengthRequired()
+        if (request.content_length or 0) > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length or 0)
+    return await handler(request)
 
 
 @web.middleware
@@ -29,7 +69,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if exc.status in (404, 403, 405, 400, 413):
+        if exc.status in (404, 403, 405, 400, 411, 413):
             message = (exc.text or "") if exc.status == 403 else _MESSAGES.get(exc.status, "")
             return error_page(request, exc.status, exc.reason, message)
         raise
@@ -39,12 +79,15 @@ _MESSAGES = {
     400: "The request could not be understood.",
     404: "There is nothing here. It may have been moved or never existed.",
     405: "That is not how this page is used.",
+    411: "The form was sent without a length. Send it from the dashboard page.",
     413: "That was too large.",
 }
 
 
 def build_dashboard(config: DashboardConfig, media_dir: Path) -> web.Application:
-    dashboard = web.Application(middlewares=[error_pages, refuse_unstorable_text, auth.session_middleware])
+    dashboard = web.Application(
+        middlewares=[error_pages, small_forms, refuse_unstorable_text, auth.session_middleware, role_middleware]
+    )
     dashboard[CONFIG] = config
     dashboard[TEMPLATES] = build_templates()
     dashboard[PASSWORDS] = _passwords(config)
@@ -57,6 +100,10 @@ def build_dashboard(config: DashboardConfig, media_dir: Path) -> web.Application
     tip_views.setup_routes(dashboard)
     followup_views.setup_routes(dashboard)
     catalog_views.setup_routes(dashboard, media_dir)
+    object_views.setup_routes(dashboard)
+    campaign_views.setup_routes(dashboard)
+    link_views.setup_routes(dashboard)
+    funnel_views.setup_routes(dashboard)
     export.setup_routes(dashboard)
     admin_views.setup_routes(dashboard)
     return dashboard

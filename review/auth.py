@@ -21,7 +21,8 @@ from review.context import (
     unit_of_work,
 )
 from review.render import error_page, render, see_other
-from review.security import DASHBOARD_PREFIX, new_token, safe_next, token_hash, tokens_match
+from review.roles import landing
+from review.security import DASHBOARD_PREFIX, DEFAULT_LANDING, new_token, safe_next, token_hash, tokens_match
 from storage.models import utcnow
 from storage.repositories.moderators import SessionRecord
 
@@ -227,7 +228,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         )
         await uow.commit()
     next_value = form.get("next")
-    response = see_other(safe_next(next_value if isinstance(next_value, str) else None))
+    target = safe_next(next_value if isinstance(next_value, str) else None)
+    response = see_other(landing(moderator.role) if target == DEFAULT_LANDING else target)
     _set_cookie(response, request, session_cookie(settings.cookie_secure), token, int(lifetime.total_seconds()))
     _set_cookie(
         response,

@@ -10,8 +10,8 @@ from pathlib import Path
 from aiohttp import web
 
 from review.charts import columns, horizontal_bars
-from review.context import MEDIA_DIR, OPTIONS, admin_only, current_moderator, unit_of_work
-from review.filters import FilterError, TipFilters, parse_filters, parse_id, start_of
+from review.context import MEDIA_DIR, OPTIONS, current_moderator, unit_of_work
+from review.filters import FilterError, TipFilters, parse_filters, path_id, start_of
 from review.queue import record
 from review.render import STATUS_LABELS, error_page, render, see_other, with_notice
 from review.search_audit import audit_moderator_search
@@ -24,16 +24,6 @@ from translations.countries import country_name
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 
 
-def _object_id(request: web.Request) -> int:
-    try:
-        object_id = parse_id(request.match_info["object_id"], "object")
-    except FilterError:
-        object_id = None
-    if object_id is None:
-        raise web.HTTPNotFound()
-    return object_id
-
-
 async def objects_page(request: web.Request) -> web.StreamResponse:
     async with unit_of_work(request) as uow:
         objects = await uow.review_stats.objects()
@@ -41,7 +31,7 @@ async def objects_page(request: web.Request) -> web.StreamResponse:
 
 
 async def object_page(request: web.Request) -> web.StreamResponse:
-    object_id = _object_id(request)
+    object_id = path_id(request, "object_id")
     query = TipQuery(object_id=object_id)
     async with unit_of_work(request) as uow:
         summary = await uow.review_stats.object(object_id)
@@ -65,9 +55,8 @@ async def object_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-@admin_only
 async def object_status(request: web.Request) -> web.StreamResponse:
-    me, object_id = current_moderator(request), _object_id(request)
+    me, object_id = current_moderator(request), path_id(request, "object_id")
     form = await request.post()
     value = str(form.get("status", ""))
     if value not in ObjectStatus.__members__.values():
@@ -80,12 +69,13 @@ async def object_status(request: web.Request) -> web.StreamResponse:
             record(uow, me, "object.status", "object", object_id, status=value, previous=old)
         await uow.commit()
     request.config_dict[OPTIONS].invalidate()
-    return see_other(with_notice(f"/review/objects/{object_id}", "object_status"))
+    page = f"/review/objects/{object_id}" if me.reads_tips else f"/review/objects/{object_id}/edit"
+    return see_other(with_notice(page, "object_status"))
 
 
 async def object_image(request: web.Request) -> web.StreamResponse:
     """An object's image, found by database lookup and served only from inside the media folder."""
-    object_id = _object_id(request)
+    object_id = path_id(request, "object_id")
     async with unit_of_work(request) as uow:
         stored = await uow.review_stats.image_path(object_id)
     if not stored:
@@ -136,6 +126,8 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
         filters = parse_filters(request.query)
     except FilterError as exc:
         return error_page(request, 400, "Invalid filter", str(exc))
+    if filters.q and not me.reads_tips:  # counting matches would reveal what tips say
+        raise web.HTTPForbidden(text="Searching tip text is for moderators.")
     query = filters.to_query(me.id)
     async with unit_of_work(request) as uow:
         total = await uow.review_stats.total(query)

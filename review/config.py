@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Network = IPv4Network | IPv6Network
+MAX_REQUEST_MB = 11  # the web app's body limit (`bot.web`); other dashboard forms are held far smaller
 
 
 class DashboardConfig(BaseSettings):
@@ -35,6 +36,10 @@ class DashboardConfig(BaseSettings):
     # How long a browser that signed in stays exempt from the ceilings (its own counter still applies).
     trusted_browser_days: Annotated[int, Field(ge=1, le=365)] = 90
     page_size: Annotated[int, Field(ge=10, le=500)] = 50
+    # For the links and QR codes the dashboard makes: t.me/<bot_username>?start=...
+    bot_username: Annotated[str, Field(pattern=r"^([A-Za-z][A-Za-z0-9_]{4,31})?$")] = ""
+    # Object image uploads; the web server accepts request bodies up to `MAX_REQUEST_MB` for them.
+    max_upload_mb: Annotated[int, Field(ge=1, le=MAX_REQUEST_MB - 1)] = 10
     # argon2id cost; stored hashes carry their own parameters and are upgraded at the next login.
     argon2_time_cost: Annotated[int, Field(ge=1, le=20)] = 3
     argon2_memory_kib: Annotated[int, Field(ge=1024, le=4 * 1024 * 1024)] = 64 * 1024

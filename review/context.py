@@ -61,19 +61,6 @@ def current_moderator(request: web.Request) -> ModeratorRecord:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def admin_only(handler: Handler) -> Handler:
-    """Refuse (403) anyone but an admin."""
-
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        if not current_moderator(request).is_admin:
-            raise web.HTTPForbidden(text="This page is for administrators.")
-        return await handler(request)
-
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
-
-
 @dataclass
 class FilterOptionsCache:
     """Languages, countries, objects and campaigns for filter menus, refreshed at most once a minute.

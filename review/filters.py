@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from aiohttp import web
 from multidict import MultiMapping
 
 from storage.models import TipStatus, parse_tip_reference
@@ -34,6 +35,17 @@ def parse_id(value: str | None, name: str) -> int | None:
     if not _ID.fullmatch(value) or not 0 < int(value) <= MAX_ID:
         raise FilterError(f"{name} must be a positive whole number")
     return int(value)
+
+
+def path_id(request: web.Request, key: str) -> int:
+    """The id in the route's `{key}` part; an id that cannot exist is a 404 like a missing row."""
+    try:
+        found = parse_id(request.match_info[key], key)
+    except FilterError:
+        found = None
+    if found is None:
+        raise web.HTTPNotFound()
+    return found
 
 
 def parse_tip_id(value: str | None) -> int | None:

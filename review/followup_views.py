@@ -10,10 +10,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from review.context import current_moderator, unit_of_work
+from review.filters import path_id
 from review.queue import record
 from review.render import error_page, see_other, with_notice
 from review.thread import MAX_QUESTION, REFUSALS, FollowupDesk, QuestionPreview, desk, preview_question, refusal
-from review.tip_views import parse_tip_path, tip_page
+from review.tip_views import tip_page
 from storage.models import format_tip_reference
 from storage.repositories.followup import FollowupTarget
 
@@ -62,7 +63,7 @@ async def _prepare(request: web.Request, tip_id: int) -> tuple[dict[str, str], Q
 
 async def preview(request: web.Request) -> web.StreamResponse:
     """Show the tip page with the question as the reporter will read it, ready to send or edit."""
-    prepared = await _prepare(request, parse_tip_path(request))
+    prepared = await _prepare(request, path_id(request, "tip_id"))
     if isinstance(prepared, web.Response):
         return prepared
     return await tip_page(request, question=prepared[1])
@@ -70,7 +71,7 @@ async def preview(request: web.Request) -> web.StreamResponse:
 
 async def send(request: web.Request) -> web.StreamResponse:
     """Commit the previewed question; refused if the translation is no longer what was previewed."""
-    me, tip_id = current_moderator(request), parse_tip_path(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     prepared = await _prepare(request, tip_id)
     if isinstance(prepared, web.Response):
         return prepared
@@ -109,7 +110,7 @@ async def send(request: web.Request) -> web.StreamResponse:
 
 async def mark_read(request: web.Request) -> web.StreamResponse:
     """The moderator has read the reporter's new answers: the tip leaves the "answer waiting" queue."""
-    me, tip_id = current_moderator(request), parse_tip_path(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     async with unit_of_work(request) as uow:
         if tip_id not in await uow.review.existing([tip_id]):
             return error_page(request, 404, "No such tip", f"There is no tip {format_tip_reference(tip_id)}.")

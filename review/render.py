@@ -40,6 +40,8 @@ NOTICES = {
     "bulk": "Selected tips updated.",
     "bulk_none": "No tips were selected.",
     "object_status": "Object status changed.",
+    "object_saved": "Object saved.",
+    "campaign_saved": "Campaign saved.",
     "account": "Account updated.",
     "logged_out": "You have signed out.",
     "question": "Question saved; the bot is delivering it.",

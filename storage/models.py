@@ -7,13 +7,14 @@ user id; the chat id needed to reply is stored encrypted; names are never stored
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -109,15 +110,26 @@ class TracedObject(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class CampaignStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # the link opens the bot as a plain start
+    ENDED = "ended"  # the link still opens the bot, with a polite note and the active objects
+
+
 class Campaign(Base):
-    """A public appeal (deep link `c-<code>`), optionally scoped to some objects."""
+    """A public appeal (deep link `c-<code>`): its objects in order, or all active ones."""
 
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.ACTIVE, server_default="active")
+    all_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)  # the last day it runs; after it, it counts as ended
+    # {"en": "Thanks for helping the spring appeal!", "de": "..."}: shown after opt-in.
+    intro: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -158,6 +170,10 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="SET NULL"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    channel: Mapped[str | None] = mapped_column(String(16))  # the channel tag of the link last opened
+    # Object ids already counted as viewed since the last link was opened (no times): the funnel's
+    # "object viewed" counts each object once per visit. Replaced at the next link.
+    viewed: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     draft: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -192,6 +208,7 @@ class Tip(Base):
     object_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="RESTRICT"))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    channel: Mapped[str | None] = mapped_column(String(16))  # the channel tag of the link it came through
     recognised: Mapped[bool] = mapped_column(Boolean, default=True)
     country_code: Mapped[str | None] = mapped_column(String(2), index=True)
     country_text: Mapped[str | None] = mapped_column(String(200))
@@ -311,6 +328,8 @@ class TipMessage(Base):
 class ModeratorRole(enum.StrEnum):
     MODERATOR = "moderator"
     ADMIN = "admin"
+    # Objects, campaigns and aggregate statistics; never tip text, notes, exports or aliases.
+    CAMPAIGN_MANAGER = "campaign_manager"
 
 
 class Moderator(Base):
@@ -397,6 +416,31 @@ class AuditEvent(Base):
     target_type: Mapped[str | None] = mapped_column(String(32))
     target_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FunnelStep(enum.StrEnum):
+    LINK_OPENED = "link_opened"
+    OPTED_IN = "opted_in"
+    OBJECT_VIEWED = "object_viewed"
+    TIP_STARTED = "tip_started"
+    TIP_SENT = "tip_sent"
+
+
+class FunnelCount(Base):
+    """How many times a funnel step happened on a day: counters only, never who did it or when.
+
+    0 and "" stand for "no campaign/object/channel" so that the key has no NULLs (ON CONFLICT needs
+    it); no foreign keys, so the counts outlive whatever they count.
+    """
+
+    __tablename__ = "funnel_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    object_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    step: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProcessedUpdate(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 
@@ -29,7 +30,22 @@ class CampaignRecord:
     id: int
     code: str
     title: str
-    active: bool
+    status: str  # CampaignStatus
+    all_active: bool = False
+    starts_on: date | None = None
+    ends_on: date | None = None
+    intro: dict[str, str] = field(default_factory=dict)
+
+    def state_on(self, today: date) -> str:
+        """The status that counts today: dates outside the run make an active campaign paused or ended."""
+        if self.status == "active" and self.ends_on is not None and today > self.ends_on:
+            return "ended"
+        if self.status == "active" and self.starts_on is not None and today < self.starts_on:
+            return "paused"
+        return self.status
+
+    def intro_in(self, language: str) -> str | None:
+        return self.intro.get(language) or self.intro.get("en") or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,4 +69,6 @@ class ConversationRecord:
     state: str
     object_id: int | None = None
     campaign_id: int | None = None
+    channel: str | None = None
+    viewed: list[int] = field(default_factory=list)
     draft: dict[str, Any] = field(default_factory=dict)

@@ -18,6 +18,7 @@ from storage.repositories import (
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
 from storage.repositories.followup import FollowupRepository
 from storage.repositories.followup_outbox import FollowupOutbox
+from storage.repositories.funnel import FunnelRepository
 from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
@@ -36,6 +37,7 @@ class UnitOfWork:
     reporters: ReporterRepository
     objects: ObjectRepository
     campaigns: CampaignRepository
+    funnel: FunnelRepository
     tips: TipRepository
     updates: UpdateRepository
     translation_jobs: TranslationJobRepository
@@ -73,6 +75,7 @@ class UnitOfWork:
         self.reporters = ReporterRepository(session, self._privacy)
         self.objects = ObjectRepository(session)
         self.campaigns = CampaignRepository(session)
+        self.funnel = FunnelRepository(session)
         self.tips = TipRepository(session)
         self.updates = UpdateRepository(session)
         self.translation_jobs = TranslationJobRepository(session)

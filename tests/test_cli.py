@@ -35,6 +35,13 @@ def test_link_prints_deep_link_and_writes_qr(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "https://t.me/TraceBot?start=c-spring26_o-TAO-0001"
     assert (tmp_path / "qr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    tagged = tracebot("link", "--bot", "TraceBot", "--campaign", "spring26", "--channel", "x",
+                      "--qr", str(tmp_path / "qr.svg"), cwd=tmp_path)  # fmt: skip
+    assert tagged.stdout.splitlines()[0] == "https://t.me/TraceBot?start=c-spring26_s-x"
+    assert ">https://t.me/TraceBot?start=c-spring26_s-x</text>" in (tmp_path / "qr.svg").read_text()
+    too_long = tracebot("link", "--bot", "TraceBot", "--campaign", "c" * 32, "--object", "TAO-12345678",
+                        "--channel", "a" * 16, cwd=tmp_path)  # fmt: skip
+    assert too_long.returncode == 1 and "Telegram allows 64" in too_long.stderr
 
 
 def test_db_upgrade_and_downgrade(tmp_path: Path) -> None:

@@ -21,6 +21,12 @@ from translations.countries import country_name, normalize_country, suggested_co
         ("TAO-0007", DeepLink(None, "TAO-0007")),
         ("spring", DeepLink("spring", None)),
         ("c-x_y_z", DeepLink("z", None)),
+        ("c-spring26_o-TAO-0001_s-X", DeepLink("spring26", "TAO-0001", "x")),
+        ("s-insta_c-spring26", DeepLink("spring26", None, "insta")),
+        ("c-spring26_s-" + "a" * 17, DeepLink()),  # channel tag too long: a plain start, not a campaign "s-aaa..."
+        ("c-spring26_o-TAO-X", DeepLink()),
+        ("c-spring26__o-TAO-1", DeepLink()),
+        ("c-spring26_s-", DeepLink()),
         ("bad payload!", DeepLink()),
         ("a" * 65, DeepLink()),
         ("", DeepLink()),
@@ -34,8 +40,14 @@ def test_parse_payload(payload: str | None, expected: DeepLink) -> None:
 def test_make_payload_round_trips() -> None:
     payload = make_payload("spring-26", "TAO-0001")
     assert parse_payload(payload) == DeepLink("spring-26", "TAO-0001")
-    with pytest.raises(ValueError, match="do not fit"):
-        make_payload("c" * 32, "TAO-" + "1" * 40)
+    tagged = make_payload("spring26", "TAO-0001", "x")
+    assert tagged == "c-spring26_o-TAO-0001_s-x"
+    assert parse_payload(tagged) == DeepLink("spring26", "TAO-0001", "x")
+    assert len(make_payload("c" * 32, "TAO-" + "1" * 8, "a" * 12)) == 64  # exactly Telegram's limit
+    with pytest.raises(ValueError, match="65 characters; Telegram allows 64"):
+        make_payload("c" * 32, "TAO-" + "1" * 8, "a" * 13)
+    with pytest.raises(ValueError, match="channel tag"):
+        make_payload("spring26", None, "no_underscores")
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,15 @@ class ModeratorRecord:
     def is_admin(self) -> bool:
         return self.role == ModeratorRole.ADMIN
 
+    @property
+    def reads_tips(self) -> bool:
+        """Admins and moderators; campaign managers see only objects, campaigns and aggregates."""
+        return self.role in (ModeratorRole.ADMIN, ModeratorRole.MODERATOR)
+
+    @property
+    def manages_catalog(self) -> bool:
+        return self.role in (ModeratorRole.ADMIN, ModeratorRole.CAMPAIGN_MANAGER)
+
 
 @dataclass(frozen=True, slots=True)
 class SessionRecord:

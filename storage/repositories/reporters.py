@@ -41,6 +41,8 @@ def _conversation_record(row: Conversation) -> ConversationRecord:
         state=row.state,
         object_id=row.object_id,
         campaign_id=row.campaign_id,
+        channel=row.channel,
+        viewed=list(row.viewed or []),
         draft=dict(row.draft or {}),
     )
 
@@ -77,7 +79,7 @@ class ReporterRepository:
                     )
                     self._session.add(reporter)
                     await self._session.flush()
-                    conversation = Conversation(reporter_id=reporter.id, state=initial_state, draft={})
+                    conversation = Conversation(reporter_id=reporter.id, state=initial_state, draft={}, viewed=[])
                     self._session.add(conversation)
                     await self._session.flush()
                 return _reporter_record(reporter), _conversation_record(conversation), True
@@ -117,6 +119,8 @@ class ReporterRepository:
                 state=conversation.state,
                 object_id=conversation.object_id,
                 campaign_id=conversation.campaign_id,
+                channel=conversation.channel,
+                viewed=list(conversation.viewed),
                 draft=dict(conversation.draft),
                 updated_at=utcnow(),
             )

@@ -40,7 +40,7 @@ class CampaignSummary:
     id: int
     code: str
     title: str
-    active: bool
+    status: str
     tips: int
 
 
@@ -144,7 +144,7 @@ class ReviewStatsRepository:
             .order_by(Campaign.code)
         )
         return [
-            CampaignSummary(id=row.id, code=row.code, title=row.title, active=row.active, tips=int(n))
+            CampaignSummary(id=row.id, code=row.code, title=row.title, status=row.status, tips=int(n))
             for row, n in (await self._session.execute(statement)).all()
         ]
 

@@ -32,6 +32,7 @@ class TipDraft:
     urgent: bool = False
     announce: bool = False  # put the urgent alert in its outbox (URGENT_ALERT_URL is set)
     followup_consent: bool = False  # may investigators ask follow-up questions about it?
+    channel: str | None = None  # the channel tag of the link the reporter came through
 
 
 class TipRepository:
@@ -48,6 +49,7 @@ class TipRepository:
             object_id=draft.object_id,
             reporter_id=draft.reporter_id,
             campaign_id=draft.campaign_id,
+            channel=draft.channel,
             recognised=draft.recognised,
             country_code=draft.country_code,
             country_text=draft.country_text,

@@ -18,7 +18,7 @@ from sqlalchemy import update
 import review
 from bot.settings import Settings, load_settings
 from bot.web import error_middleware
-from review.config import DashboardConfig
+from review.config import MAX_REQUEST_MB, DashboardConfig
 from review.security import Passwords
 from storage.db import create_engine, create_session_factory
 from storage.models import ModeratorRole, Tip, TranslationStatus
@@ -51,7 +51,7 @@ def make_settings(database_url: str, media_dir: Path) -> Settings:
 
 def dashboard_app(settings: Settings, config: DashboardConfig) -> web.Application:
     """The web app with only the database and the dashboard: no bot, so tests start fast."""
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(client_max_size=MAX_REQUEST_MB * 1024 * 1024, middlewares=[error_middleware])
     app[review.MEDIA_ROOT] = settings.media_dir
 
     async def database_context(app: web.Application) -> AsyncIterator[None]:

@@ -36,7 +36,7 @@ def dashboard_routes(app: Any) -> list[tuple[str, str]]:
 
 
 def concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "1", path).replace("/export.1", "/export.csv")
+    return re.sub(r"\{[^}]+\}", "1", path).replace("/export.1", "/export.csv").replace("/code.1", "/code.png")
 
 
 async def audit_actions(database: Database) -> list[str]:
