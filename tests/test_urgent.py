@@ -18,6 +18,9 @@ from tests.support.flows import REFERENCE, opt_in, send_tip
 from tests.support.harness import RunningBot, make_settings, running_bot
 from tests.support.webhook import RecordingWebhook, recording_webhook
 
+# This test runs the maintenance loop every 0.5 s beside the bot: on a loaded machine replies take longer.
+SLOW = 20.0
+
 
 @pytest.fixture
 async def inbox() -> AsyncIterator[RecordingWebhook]:
@@ -68,21 +71,23 @@ async def test_urgent_in_spanish_for_mexico_sorts_first_and_alerts_once(
 ) -> None:
     user = await _opt_in_as(emulator, 2001, "es")
     await user.send_text("Vi esta taza en un mercado de Puebla")
-    question = await user.wait_for_message(lambda message: "país" in message.plain_text)
+    question = await user.wait_for_message(lambda message: "país" in message.plain_text, timeout=SLOW)
     await user.press_data(question.message_id, "cty:MX")
-    preview = await user.wait_for_message(lambda message: len(message.buttons) > 1)
+    preview = await user.wait_for_message(lambda message: len(message.buttons) > 1, timeout=SLOW)
     send = next(data for row in preview.buttons for _label, data in row if data and data.startswith("tip:send"))
     await user.press_data(preview.message_id, send)
-    first = _reference(await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None))
+    first = _reference(
+        await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None, timeout=SLOW)
+    )
 
     await user.send_command("urgent")
-    contacts = await user.wait_for_message()
+    contacts = await user.wait_for_message(lambda message: "911" in message.plain_text, timeout=SLOW)
     assert "Si un niño está en peligro ahora, llama al 911." in contacts.plain_text, "Mexico's number, in Spanish"
     assert "teprotejomexico.org" in contacts.plain_text
     assert "Escribe aquí lo que sabes" in contacts.plain_text
     secret = "Mi vecino encierra a su hija en el sótano"
     await user.send_text(secret)
-    passed = await user.wait_for_message(lambda message: "urgente" in message.plain_text)
+    passed = await user.wait_for_message(lambda message: "urgente" in message.plain_text, timeout=SLOW)
     urgent_id = _reference(passed)
     assert "911" in passed.plain_text
 

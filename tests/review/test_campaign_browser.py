@@ -12,7 +12,6 @@ from aiohttp.test_utils import TestClient
 
 from storage.uow import Database
 from tests.review.support import PASSWORD, Seeded
-from tests.review.test_browser import browser_page  # noqa: F401 - the shared Chromium fixture
 from tests.review.test_campaigns import add_manager, zbar
 from tests.support.images import jpeg_with_gps
 
@@ -27,7 +26,7 @@ async def test_campaign_manager_in_a_browser(
     make_client: Any,
     seeded: Seeded,
     database: Database,
-    browser_page: Any,  # noqa: F811 - the imported fixture, by name
+    browser_page: Any,
     tmp_path: Path,
 ) -> None:
     await add_manager(database)
