@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot.services import BotServices
 from handlers.context import TracebotApplication
@@ -15,6 +15,7 @@ from handlers.tip import confirmation_text
 from handlers.turn import Step
 from storage.privacy import InvalidToken
 from storage.repositories.tips import DueConfirmation
+from storage.send_limiter import SendLimiter, chat_key
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,9 @@ def retry_delay(attempt: int, base: timedelta) -> timedelta:
     return min(RETRY_CAP, base * (1 << doublings))
 
 
-async def resend_unconfirmed(application: TracebotApplication, services: BotServices) -> int:
+async def resend_unconfirmed(
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter | None = None
+) -> int:
     """Tell reporters the reference of committed tips they may never have been told about.
 
     The claim is a short transaction that also reschedules each claimed tip by the back-off, so
@@ -40,6 +43,7 @@ async def resend_unconfirmed(application: TracebotApplication, services: BotServ
     which the dashboard shows on the tip. A crash between sending and recording means a reporter
     may rarely be told twice, never not at all.
     """
+    limiter = limiter or SendLimiter(services.database, services.settings.telegram_rate_limit)
     now = datetime.now(UTC)
     grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
     async with services.database.unit_of_work() as uow:
@@ -49,7 +53,7 @@ async def resend_unconfirmed(application: TracebotApplication, services: BotServ
         await uow.commit()
     sent = 0
     for tip in due:
-        outcome = await _send_reference(application, services, tip)
+        outcome = await _send_reference(application, services, limiter, tip)
         if outcome is None:
             continue  # transient: the claim already scheduled the next attempt
         async with services.database.unit_of_work() as uow:
@@ -64,7 +68,9 @@ async def resend_unconfirmed(application: TracebotApplication, services: BotServ
     return sent
 
 
-async def _send_reference(application: TracebotApplication, services: BotServices, tip: DueConfirmation) -> str | None:
+async def _send_reference(
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter, tip: DueConfirmation
+) -> str | None:
     """DELIVERED, a reason the reference can never be delivered, or None to try again later."""
     if tip.chat_id_encrypted is None:
         log.info("tip %s: the reporter erased their data; reference not delivered", tip.tip_id)
@@ -75,8 +81,15 @@ async def _send_reference(application: TracebotApplication, services: BotService
         log.warning("tip %s: chat id cannot be decrypted with the current SECRET_KEY", tip.tip_id)
         return "undecryptable"
     _ = services.catalogs.for_language(tip.language or services.settings.default_language).gettext
+    # A re-send is proactive: it shares the limiter with announcements (keyed by tip when no reporter).
+    key = chat_key(tip.reporter_id) if tip.reporter_id is not None else f"tip:{tip.tip_id}"
     try:
-        await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id))
+        async with limiter.slot(key):
+            await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id))
+    except RetryAfter as error:
+        await limiter.pause(_retry_seconds(error), key)
+        log.warning("tip %s: reference not sent (429); retrying later", tip.tip_id)
+        return None
     except TelegramError as error:
         failure = classify(error)
         name = type(error).__name__
@@ -84,6 +97,10 @@ async def _send_reference(application: TracebotApplication, services: BotService
             log.warning("tip %s: reference not sent on attempt %d (%s); retrying later", tip.tip_id, tip.attempt, name)
             return None
         log.info("tip %s: reference undeliverable (%s, %s)", tip.tip_id, name, failure.value)
+        if failure is Failure.CHAT_GONE and tip.reporter_id is not None:
+            async with services.database.unit_of_work() as uow:  # a blocked bot sends them no news either
+                await uow.reporters.update(tip.reporter_id, wants_news=False)
+                await uow.commit()
         return failure.value
     return DELIVERED
 
@@ -101,13 +118,20 @@ async def apply_retention(services: BotServices) -> None:
         log.info("retention: %d drafts dropped, %d idle reporters erased", report.drafts, report.reporters)
 
 
-async def run_maintenance(application: TracebotApplication, services: BotServices, interval: float = 5.0) -> None:
+def _retry_seconds(error: RetryAfter) -> float:
+    retry_after = error.retry_after
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
+async def run_maintenance(
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter, interval: float = 5.0
+) -> None:
     """Forever: confirmations every `interval` seconds, retention every hour."""
     last_retention = 0.0
     loop = asyncio.get_running_loop()
     while True:
         try:
-            await resend_unconfirmed(application, services)
+            await resend_unconfirmed(application, services, limiter)
             if loop.time() - last_retention > 3600:
                 await apply_retention(services)
                 last_retention = loop.time()

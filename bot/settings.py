@@ -56,7 +56,9 @@ class Settings(StorageSettings):
     max_tip_length: Annotated[int, Field(ge=100, le=4000)] = 2000
     default_language: str = "en"
     max_concurrent_updates: Annotated[int, Field(ge=1, le=10_000)] = 256
-    telegram_rate_limit: Annotated[float, Field(ge=0, le=10_000)] = 30
+    # Proactive sends (announcements, thank-yous, re-sent references) per second, across every instance
+    # and worker together; 0: no overall cap (each chat still gets at most one per second).
+    telegram_rate_limit: Annotated[int, Field(ge=0, le=1000)] = 30
     translation_worker: Literal["inline", "off"] = "inline"
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
     confirmation_grace_seconds: Annotated[float, Field(ge=1, le=3600)] = 20.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import browse, commands, errors, flood, language, media, privacy, resume, start, tip
+from handlers import browse, commands, errors, flood, language, media, news, privacy, resume, start, tip
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
@@ -14,6 +14,7 @@ def register_all(application: Application) -> None:  # type: ignore[type-arg]
     start.register(application)
     browse.register(application)
     commands.register(application)
+    news.register(application)
     language.register(application)
     privacy.register(application)
     tip.register(application)

@@ -26,6 +26,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("language", N_("Change the language")),
     ("cancel", N_("Abandon the current step")),
     ("stop", N_("Stop receiving objects")),
+    ("news", N_("News about objects and results, on or off")),
     ("delete_my_data", N_("Delete what we store about you")),
 )
 
@@ -83,7 +84,7 @@ async def on_privacy(update: Update, context: TracebotContext, turn: Turn) -> No
 async def _stop(turn: Turn) -> None:
     turn.conversation.draft = {}
     turn.step = Step.STOPPED
-    await turn.uow.reporters.update(turn.reporter.id, stopped_at=datetime.now(UTC))
+    await turn.uow.reporters.update(turn.reporter.id, stopped_at=datetime.now(UTC), wants_news=False)
     turn.say(
         turn.gettext(
             "You will not receive any more objects. Thank you for your help. "

@@ -15,14 +15,17 @@ from storage.repositories import (
     TipRepository,
     UpdateRepository,
 )
+from storage.repositories.announcements import AnnouncementRepository
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
 from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.review import ReporterModeration, ReviewRepository
 from storage.repositories.review_stats import ReviewStatsRepository
 from storage.repositories.search import TipSearchRepository
+from storage.repositories.send_slots import SendSlotRepository
 from storage.repositories.tips import TipConfirmations
 from storage.repositories.translation_jobs import TranslationJobRepository
 
@@ -39,6 +42,10 @@ class UnitOfWork:
     confirmations: TipConfirmations
     retention: RetentionRepository
     heartbeats: HeartbeatRepository
+    # Proactive messages: announcements, thank-yous, and the limiter they share.
+    announcements: AnnouncementRepository
+    outbox: OutboxRepository
+    send_slots: SendSlotRepository
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -73,6 +80,9 @@ class UnitOfWork:
         self.confirmations = TipConfirmations(session)
         self.retention = RetentionRepository(session)
         self.heartbeats = HeartbeatRepository(session)
+        self.announcements = AnnouncementRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.send_slots = SendSlotRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.login_throttle = LoginThrottleRepository(session)

@@ -74,6 +74,7 @@ class DueConfirmation:
     attempt: int  # 1 for the sweeper's first try
     chat_id_encrypted: str | None  # None: the reporter erased their data
     language: str | None
+    reporter_id: int | None = None  # the send limiter's per-chat key
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,9 @@ class TipConfirmations:
         """The `limit` tips longest due, each rescheduled `retry_delay(attempt)` ahead (locked: one sender each)."""
         rows = (
             await self._session.execute(
-                select(Tip.id, Tip.confirmation_attempts, Reporter.chat_id_encrypted, Reporter.language)
+                select(
+                    Tip.id, Tip.confirmation_attempts, Reporter.chat_id_encrypted, Reporter.language, Tip.reporter_id
+                )
                 .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
                 .where(
                     Tip.confirmation_next_attempt_at <= now,
@@ -126,7 +129,10 @@ class TipConfirmations:
                 .with_for_update(of=Tip, skip_locked=True)
             )
         ).all()
-        claimed = [DueConfirmation(tip_id, attempts + 1, chat, language) for tip_id, attempts, chat, language in rows]
+        claimed = [
+            DueConfirmation(tip_id, attempts + 1, chat, language, reporter_id)
+            for tip_id, attempts, chat, language, reporter_id in rows
+        ]
         by_attempt: dict[int, list[int]] = {}
         for item in claimed:
             by_attempt.setdefault(item.attempt, []).append(item.tip_id)
