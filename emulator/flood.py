@@ -40,4 +40,3 @@ class FloodControl:
             raise too_many_requests(self.retry_after)
         recent.append(now)
         self._all.append(now)
-

@@ -82,4 +82,4 @@ class AnnouncementRepository:
             .where(Reporter.wants_news.is_(True), Reporter.blocked.is_(False))
             .group_by(Reporter.language)
         )
-        return {language: int(count) for language, count in rows.tuples()}
+        return {language: int(count) for language, count in rows.all()}

@@ -147,7 +147,7 @@ class OutboxRepository:
                 attempts=row.attempts,
                 claimed_until=until,
             )
-            for row, encrypted, language in found.tuples()
+            for row, encrypted, language in found.all()
         ]
 
     async def mark_sending(self, job: OutboxJob, now: datetime, lease: timedelta) -> bool:
@@ -235,7 +235,7 @@ class OutboxRepository:
             .where(OutboxMessage.announcement_id == announcement_id)
             .group_by(OutboxMessage.state)
         )
-        return {state: int(count) for state, count in rows.tuples()}
+        return {state: int(count) for state, count in rows.all()}
 
     async def sent_since(self, announcement_id: int, since: datetime) -> int:
         """Rows sent after `since` (the dashboard's rate)."""
