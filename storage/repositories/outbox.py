@@ -172,8 +172,17 @@ class OutboxRepository:
         return bool(getattr(result, "rowcount", 0))
 
     async def unclaim(self, job: OutboxJob) -> None:
-        """Give a claimed row back untouched (nothing was sent)."""
-        await self._set(job.id, OutboxState.CLAIMED, state=OutboxState.QUEUED, claimed_until=None)
+        """Give our claim back untouched (nothing was sent); a claim another worker holds by now stays."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == job.id,
+                OutboxMessage.state == OutboxState.CLAIMED,
+                OutboxMessage.claimed_until == job.claimed_until,
+            )
+            .values(state=OutboxState.QUEUED, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
     async def mark_sent(self, job_id: int, now: datetime) -> None:
         await self._set(job_id, OutboxState.SENDING, state=OutboxState.SENT, sent_at=now, claimed_until=None)
