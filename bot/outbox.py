@@ -23,7 +23,7 @@ from handlers.delivery import Failure, classify
 from handlers.news import thanks_text
 from storage.models import OutboxState
 from storage.privacy import InvalidToken
-from storage.repositories.outbox import ANNOUNCEMENT, THANKS, OutboxJob
+from storage.repositories.outbox import ANNOUNCEMENT, PREVIEW, THANKS, OutboxJob
 from storage.send_limiter import SendLimiter, chat_key
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class OutboxWorker:
                     await uow.outbox.mark_failed(job.id, send.failure or "unsendable")
                 await uow.commit()
             return True
-        key = chat_key(job.reporter_id)
+        key = chat_key(job.reporter_id) if job.reporter_id is not None else PREVIEW
         grant = await self._limiter.acquire(key)
         try:
             async with database.unit_of_work() as uow:
@@ -118,17 +118,14 @@ class OutboxWorker:
 
     async def _prepare(self, job: OutboxJob) -> Callable[[], Awaitable[object]] | Outcome:
         """The Bot API call for a row, rendered in the reporter's language."""
-        if job.chat_id_encrypted is None:
-            return Outcome(OutboxState.FAILED, "no_chat")
-        try:
-            chat_id = self._services.database.privacy.decrypt_chat_id(job.chat_id_encrypted)
-        except InvalidToken:
-            return Outcome(OutboxState.FAILED, "undecryptable")
+        chat_id = self._chat_id(job)
+        if isinstance(chat_id, Outcome):
+            return chat_id
         bot = self._application.bot
         if job.kind == THANKS:
             text = thanks_text(self._services.catalogs.for_language(job.language).gettext)
             return lambda: bot.send_message(chat_id, text)
-        if job.kind != ANNOUNCEMENT or job.announcement_id is None:
+        if job.kind not in (ANNOUNCEMENT, PREVIEW) or job.announcement_id is None:
             return Outcome(OutboxState.FAILED, "unknown_kind")
         async with self._services.database.unit_of_work() as uow:
             announcement = await uow.announcements.get(job.announcement_id)
@@ -144,6 +141,17 @@ class OutboxWorker:
         else:
             photo = await asyncio.to_thread((self._services.media_dir / obj.image_path).read_bytes)
         return lambda: bot.send_photo(chat_id, photo, caption=text[:MAX_CAPTION], parse_mode=None, protect_content=True)
+
+    def _chat_id(self, job: OutboxJob) -> int | Outcome:
+        if job.kind == PREVIEW:
+            preview_chat = self._services.settings.announcement_preview_chat_id
+            return preview_chat if preview_chat is not None else Outcome(OutboxState.FAILED, "no_preview_chat")
+        if job.chat_id_encrypted is None:
+            return Outcome(OutboxState.FAILED, "no_chat")
+        try:
+            return self._services.database.privacy.decrypt_chat_id(job.chat_id_encrypted)
+        except InvalidToken:
+            return Outcome(OutboxState.FAILED, "undecryptable")
 
     async def _call(self, send: Callable[[], Awaitable[object]]) -> Outcome:
         try:
@@ -176,7 +184,7 @@ class OutboxWorker:
             else:
                 final = OutboxState.FAILED if outcome.state is OutboxState.QUEUED else outcome.state
                 await uow.outbox.mark_failed(job.id, outcome.failure or "failed", state=final)
-            if outcome.unsubscribe:
+            if outcome.unsubscribe and job.reporter_id is not None:
                 # The user blocked the bot (or the chat is gone): no more news. `blocked` is left alone:
                 # it is the moderators' ban, and the user may come back and talk to us again.
                 await uow.reporters.update(job.reporter_id, wants_news=False)

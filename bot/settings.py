@@ -59,6 +59,9 @@ class Settings(StorageSettings):
     # Proactive sends (announcements, thank-yous, re-sent references) per second, across every instance
     # and worker together; 0: no overall cap (each chat still gets at most one per second).
     telegram_rate_limit: Annotated[int, Field(ge=0, le=1000)] = 30
+    # The chat that receives an announcement's preview from the dashboard (e.g. the team's own chat
+    # with the bot, or a group the bot is in); unset: previews are refused.
+    announcement_preview_chat_id: int | None = None
     translation_worker: Literal["inline", "off"] = "inline"
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
     confirmation_grace_seconds: Annotated[float, Field(ge=1, le=3600)] = 20.0
@@ -78,6 +81,11 @@ class Settings(StorageSettings):
         if len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return value
+
+    @field_validator("announcement_preview_chat_id", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("webhook_secret")
     @classmethod

@@ -27,7 +27,7 @@ from bot.services import BotServices
 from bot.settings import Settings
 from bot.translation import build_translation_worker
 from handlers.context import Services, TracebotApplication
-from review.appkeys import DATABASE, MEDIA_ROOT
+from review.appkeys import DATABASE, MEDIA_ROOT, TRANSLATOR
 from storage.db import create_engine, create_session_factory
 from storage.migrate import head_revision, upgrade_if_needed
 from storage.privacy import Privacy
@@ -35,6 +35,7 @@ from storage.search_index import reindex_search
 from storage.send_limiter import SendLimiter
 from storage.text import storable_payload
 from storage.uow import Database
+from translations.engine import TranslationEngine
 from translations.i18n import Catalogs
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
         app[SERVICES] = Services(settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker)
         app[DATABASE] = database
+        # The dashboard's en→xx step for announcements (models load on first use).
+        app[TRANSLATOR] = TranslationEngine(settings.argos_packages_dir, intra_threads=settings.translation_threads)
         yield
     finally:
         await engine.dispose()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from review import admin_views, auth, catalog_views, export, queue, tip_views
+from review import admin_views, announcements, auth, catalog_views, export, queue, tip_views
 from review.api import build_api
 from review.appkeys import MEDIA_ROOT
 from review.config import DashboardConfig
@@ -58,6 +58,7 @@ def build_dashboard(config: DashboardConfig, media_dir: Path) -> web.Application
     catalog_views.setup_routes(dashboard, media_dir)
     export.setup_routes(dashboard)
     admin_views.setup_routes(dashboard)
+    announcements.setup_routes(dashboard)
     return dashboard
 
 

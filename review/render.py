@@ -42,6 +42,12 @@ NOTICES = {
     "object_status": "Object status changed.",
     "account": "Account updated.",
     "logged_out": "You have signed out.",
+    "announcement_saved": "Announcement saved.",
+    "announcement_preview": "Preview queued for the preview chat.",
+    "announcement_send": "Sending started.",
+    "announcement_pause": "Sending paused.",
+    "announcement_resume": "Sending resumed.",
+    "announcement_cancel": "Announcement cancelled; messages already sent stay sent.",
 }
 
 

@@ -398,10 +398,11 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "announcement", "thanks"
+    kind: Mapped[str] = mapped_column(String(16))  # "announcement", "thanks", "preview"
     # What makes enqueueing idempotent, e.g. "announcement:12:34" or "thanks:5:34" (object, reporter).
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
-    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id", ondelete="CASCADE"), index=True)
+    # NULL only for a preview, which goes to the configured preview chat (ANNOUNCEMENT_PREVIEW_CHAT_ID).
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="CASCADE"), index=True)
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(16), default=OutboxState.QUEUED)

@@ -10,6 +10,7 @@ and Telegram offers no way to ask whether a message arrived).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from storage.repositories.upsert import insert_for
 
 ANNOUNCEMENT = "announcement"
 THANKS = "thanks"
+PREVIEW = "preview"
 _TERMINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.INTERRUPTED, OutboxState.CANCELLED)
 
 
@@ -29,7 +31,7 @@ _TERMINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.INTERRUPTED, Outb
 class OutboxJob:
     id: int
     kind: str
-    reporter_id: int
+    reporter_id: int | None  # None: a preview
     chat_id_encrypted: str | None
     language: str
     announcement_id: int | None
@@ -79,6 +81,23 @@ class OutboxRepository:
         ).where(_news_recipients(), Reporter.id.in_(tipsters))
         return await self._insert(recipients)
 
+    async def enqueue_preview(self, announcement_id: int, language: str, now: datetime) -> None:
+        """One preview of the announcement in `language`, for the preview chat (any state)."""
+        self._session.add(
+            OutboxMessage(
+                kind=PREVIEW,
+                dedupe_key=f"{PREVIEW}:{announcement_id}:{uuid.uuid4().hex}",
+                reporter_id=None,
+                announcement_id=announcement_id,
+                payload={"language": language},
+                state=OutboxState.QUEUED,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        await self._session.flush()
+
     async def _insert(self, recipients: Any) -> int:
         columns = [
             "kind",
@@ -111,7 +130,7 @@ class OutboxRepository:
                     .where(
                         OutboxMessage.state == OutboxState.QUEUED,
                         OutboxMessage.next_attempt_at <= now,
-                        or_(OutboxMessage.announcement_id.is_(None), sending),
+                        or_(OutboxMessage.announcement_id.is_(None), OutboxMessage.kind == PREVIEW, sending),
                     )
                     .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                     .limit(limit)
@@ -131,7 +150,7 @@ class OutboxRepository:
         )
         found = await self._session.execute(
             select(OutboxMessage, Reporter.chat_id_encrypted, Reporter.language)
-            .join(Reporter, Reporter.id == OutboxMessage.reporter_id)
+            .outerjoin(Reporter, Reporter.id == OutboxMessage.reporter_id)
             .where(OutboxMessage.id.in_(rows))
             .order_by(OutboxMessage.id)
         )
@@ -141,7 +160,7 @@ class OutboxRepository:
                 kind=row.kind,
                 reporter_id=row.reporter_id,
                 chat_id_encrypted=encrypted,
-                language=language,
+                language=language or str((row.payload or {}).get("language", "en")),
                 announcement_id=row.announcement_id,
                 payload=dict(row.payload or {}),
                 attempts=row.attempts,
@@ -154,6 +173,7 @@ class OutboxRepository:
         """Record that the send starts; False if the claim was lost or the announcement paused meanwhile."""
         still_sending = or_(
             OutboxMessage.announcement_id.is_(None),
+            OutboxMessage.kind == PREVIEW,
             exists().where(
                 Announcement.id == OutboxMessage.announcement_id, Announcement.state == AnnouncementState.SENDING
             ),
@@ -230,6 +250,7 @@ class OutboxRepository:
             update(OutboxMessage)
             .where(
                 OutboxMessage.announcement_id == announcement_id,
+                OutboxMessage.kind == ANNOUNCEMENT,
                 OutboxMessage.state.in_([OutboxState.QUEUED, OutboxState.CLAIMED]),
             )
             .values(state=OutboxState.CANCELLED, claimed_until=None)
@@ -238,10 +259,10 @@ class OutboxRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def progress(self, announcement_id: int) -> dict[str, int]:
-        """Rows per state for one announcement."""
+        """Rows per state for one announcement (previews not counted)."""
         rows = await self._session.execute(
             select(OutboxMessage.state, func.count())
-            .where(OutboxMessage.announcement_id == announcement_id)
+            .where(OutboxMessage.announcement_id == announcement_id, OutboxMessage.kind == ANNOUNCEMENT)
             .group_by(OutboxMessage.state)
         )
         return {state: int(count) for state, count in rows.all()}
@@ -251,16 +272,31 @@ class OutboxRepository:
         count = await self._session.scalar(
             select(func.count()).where(
                 OutboxMessage.announcement_id == announcement_id,
+                OutboxMessage.kind == ANNOUNCEMENT,
                 OutboxMessage.state == OutboxState.SENT,
                 OutboxMessage.sent_at >= since,
             )
         )
         return int(count or 0)
 
+    async def last_preview(self, announcement_id: int) -> tuple[str, str | None] | None:
+        """The state (and failure) of the announcement's latest preview, if any."""
+        row = (
+            await self._session.execute(
+                select(OutboxMessage.state, OutboxMessage.failure)
+                .where(OutboxMessage.announcement_id == announcement_id, OutboxMessage.kind == PREVIEW)
+                .order_by(OutboxMessage.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return (row.state, row.failure) if row is not None else None
+
     async def finish_announcements(self) -> list[int]:
         """Announcements being sent with no row left to send become "done"."""
         open_rows = exists().where(
-            OutboxMessage.announcement_id == Announcement.id, OutboxMessage.state.not_in(_TERMINAL)
+            OutboxMessage.announcement_id == Announcement.id,
+            OutboxMessage.kind == ANNOUNCEMENT,
+            OutboxMessage.state.not_in(_TERMINAL),
         )
         ids = (
             (

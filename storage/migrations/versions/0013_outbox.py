@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("dedupe_key", sa.String(length=64), nullable=False),
-        sa.Column("reporter_id", sa.Integer(), nullable=False),
+        sa.Column("reporter_id", sa.Integer(), nullable=True),
         sa.Column("announcement_id", sa.Integer(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
