@@ -7,6 +7,8 @@ same database marking the object identified.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -15,10 +17,11 @@ from sqlalchemy import select
 from emulator import BotApiEmulator
 from emulator.users import SimulatedUser
 from handlers.news import thanks_text
-from storage.models import AuditEvent, ModeratorRole, OutboxMessage, Reporter, Tip
-from tests.review.support import CHEAP, PASSWORD, dashboard_app, make_config, make_settings, page_csrf, sign_in
+from storage.models import AnnouncementState, AuditEvent, ModeratorRole, OutboxMessage, Reporter, Tip, TracedObject
+from tests.review.support import CHEAP, PASSWORD, dashboard_app, make_config, page_csrf, sign_in
+from tests.review.support import make_settings as dashboard_settings
 from tests.support.flows import opt_in, send_tip
-from tests.support.harness import RunningBot
+from tests.support.harness import RunningBot, make_settings, running_bot
 from translations.i18n import Catalogs
 
 NEWS_BUTTON = "🔔 Tell me about new objects and results"
@@ -72,7 +75,7 @@ async def test_identified_object_thanks_its_tipsters_who_asked_for_news_once_in_
         await uow.commit()
 
     dashboard: TestClient[Any, Any] = await aiohttp_client(
-        dashboard_app(make_settings(database_url, bot.services.media_dir), make_config())
+        dashboard_app(dashboard_settings(database_url, bot.services.media_dir), make_config())
     )
     assert (await sign_in(dashboard)).status == 303
     page = f"/review/objects/{object_id}"
@@ -107,3 +110,53 @@ async def test_identified_object_thanks_its_tipsters_who_asked_for_news_once_in_
         ).all()
     assert sorted(rows) == ["sent", "sent"]
     assert [details["recipients"] for details in audit] == [2, 0]
+
+
+async def test_an_announcement_with_an_object_reaches_subscribers_in_their_language_and_the_preview_chat(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    preview_chat = emulator.user(7777, first_name="Team")  # the team's own chat with the bot
+    settings = make_settings(database_url, emulator, tmp_path / "media", announcement_preview_chat_id=7777)
+    async with running_bot(settings, catalog_dir=tmp_path / "catalog") as bot:
+        english_reader = await opt_in(emulator, 5301)
+        await news_by_command(english_reader, NEWS_ON)
+        german_reader = await opt_in(emulator, 5302)
+        await news_by_command(german_reader, NEWS_ON)
+        not_subscribed = await opt_in(emulator, 5303)
+        database = bot.services.database
+        now = datetime.now(UTC)
+        async with database.unit_of_work() as uow:
+            german_id = await uow.session.scalar(
+                select(Reporter.id).where(Reporter.pseudonym == database.privacy.pseudonym(german_reader.user_id))
+            )
+            await uow.reporters.update(german_id, language="de")
+            object_id = await uow.session.scalar(select(TracedObject.id).order_by(TracedObject.position).limit(1))
+            announcement_id = await uow.announcements.create(
+                "Three new objects are online.", {"de": "Drei neue Objekte sind online."}, object_id, None
+            )
+            await uow.outbox.enqueue_preview(announcement_id, "de", now)
+            await uow.commit()
+        preview = await preview_chat.wait_for_message(timeout=10)
+        assert (preview.kind, preview.plain_text, preview.protect_content) == (
+            "photo",
+            "Drei neue Objekte sind online.",
+            True,
+        )
+        assert not english_reader.messages[-1].plain_text.startswith("Three"), "a preview goes to nobody else"
+
+        async with database.unit_of_work() as uow:
+            await uow.announcements.move(announcement_id, (AnnouncementState.DRAFT,), state=AnnouncementState.SENDING)
+            assert await uow.outbox.enqueue_announcement(announcement_id, now) == 2
+            await uow.commit()
+        english = await english_reader.wait_for_message(lambda m: m.kind == "photo" and "online" in m.plain_text)
+        german = await german_reader.wait_for_message(lambda m: m.kind == "photo" and "online" in m.plain_text)
+        assert (english.plain_text, english.protect_content) == ("Three new objects are online.", True)
+        assert (german.plain_text, german.protect_content) == ("Drei neue Objekte sind online.", True)
+        for _ in range(40):
+            async with database.unit_of_work() as uow:
+                state = (await uow.announcements.get(announcement_id)).state  # type: ignore[union-attr]
+            if state == AnnouncementState.DONE:
+                break
+            await asyncio.sleep(0.25)
+        assert state == AnnouncementState.DONE
+        assert not any("online" in message.plain_text for message in not_subscribed.messages)
