@@ -16,7 +16,17 @@ import review
 from review.appkeys import TRANSLATOR
 from storage.models import AuditEvent, OutboxMessage, Reporter
 from storage.uow import Database
-from tests.review.support import Seeded, dashboard_app, make_config, make_settings, page_csrf, seed, sign_in
+from tests.review.support import (
+    PASSWORD,
+    Seeded,
+    dashboard_app,
+    make_config,
+    make_settings,
+    page_csrf,
+    seed,
+    sign_in,
+)
+from tests.review.test_browser import ARTIFACTS, browser_page  # noqa: F401 - the fixture
 from tests.support.argos_models import build_argos_package, toy_translate
 from translations.engine import TranslationEngine
 from translations.models import install_package_files
@@ -159,3 +169,43 @@ async def test_moderators_may_read_but_not_send(
     bob_csrf = await page_csrf(moderator, url)
     for action in ("", "/send", "/preview", "/translate", "/cancel"):
         assert (await post(moderator, url + action, bob_csrf, text_en="Hi", language="en")).status == 403
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_an_admin_writes_translates_and_sends_in_a_browser(
+    announcer: tuple[TestClient[Any, Any], Database, Seeded],
+    browser_page: Any,  # noqa: F811 - the fixture imported above
+) -> None:
+    client, database, seeded = announcer
+    page, base = browser_page, str(client.make_url("")).rstrip("/")
+    await page.goto(f"{base}/review/login")
+    await page.fill("#username", "alice")
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit].primary")
+    await page.click("nav a[href='/review/announcements']")
+    await page.click("a[href='/review/announcements/new']")
+
+    await page.fill("#text_en", ENGLISH + " <script>alert(1)</script>")
+    await page.select_option("#object_id", str(seeded.objects["TAO-0001"]))
+    await page.click("#compose button[type=submit]")
+    await page.wait_for_url("**/review/announcements/1")
+    await page.click("form[action$='/translate'] button")
+    german = await page.locator("#text_de").input_value()
+    assert german.startswith(toy_translate(ENGLISH, "en", "de"))
+    await page.click("#compose button[type=submit]")  # keep the reviewed translation
+    await page.wait_for_url("**notice=announcement_saved")
+    assert await page.locator("#text_de").input_value() == german
+
+    await page.click("form[action$='/send'] button")
+    await page.wait_for_url("**notice=announcement_send")
+    assert await page.locator("[data-count=remaining]").inner_text() == "3"
+    assert "<script>alert(1)</script>" in await page.locator("blockquote").inner_text()
+    await page.click("form[action$='/pause'] button")
+    await page.wait_for_url("**notice=announcement_pause")
+    await page.click("form[action$='/cancel'] button")
+    await page.wait_for_url("**notice=announcement_cancel")
+    assert await page.locator("[data-count=cancelled]").inner_text() == "3"
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "announcement.png"), full_page=True)
+    assert [state for _, state, _ in await outbox(database)] == ["cancelled"] * 3
