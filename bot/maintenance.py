@@ -10,7 +10,7 @@ from telegram.error import RetryAfter, TelegramError
 
 from bot.services import BotServices
 from handlers.context import TracebotApplication
-from handlers.delivery import Failure, classify
+from handlers.delivery import Failure, classify, retry_after_seconds
 from handlers.tip import confirmation_text
 from handlers.turn import Step
 from storage.privacy import InvalidToken
@@ -87,7 +87,7 @@ async def _send_reference(
         async with limiter.slot(key):
             await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id))
     except RetryAfter as error:
-        await limiter.pause(_retry_seconds(error), key)
+        await limiter.pause(retry_after_seconds(error), key)
         log.warning("tip %s: reference not sent (429); retrying later", tip.tip_id)
         return None
     except TelegramError as error:
@@ -116,11 +116,6 @@ async def apply_retention(services: BotServices) -> None:
         await uow.commit()
     if report.drafts or report.reporters:
         log.info("retention: %d drafts dropped, %d idle reporters erased", report.drafts, report.reporters)
-
-
-def _retry_seconds(error: RetryAfter) -> float:
-    retry_after = error.retry_after
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
 async def run_maintenance(

@@ -19,7 +19,7 @@ from telegram.error import RetryAfter, TelegramError, TimedOut
 
 from bot.services import BotServices
 from handlers.context import TracebotApplication
-from handlers.delivery import Failure, classify
+from handlers.delivery import Failure, classify, retry_after_seconds
 from handlers.news import thanks_text
 from storage.models import OutboxState
 from storage.privacy import InvalidToken
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 SENDERS = 4  # per process; the shared limiter, not this, sets the pace
 CLAIM_LEASE = timedelta(seconds=30)  # a claim waits in the limiter: longer than any normal wait
 SEND_LEASE = timedelta(seconds=20)  # longer than a Bot API call may take (timeouts are 5 s each)
-IDLE_POLL = 0.5
+IDLE_POLL = 1.0  # only one sender per process looks while the outbox is empty
 RECOVER_EVERY = 5.0
 MAX_ATTEMPTS = 5
 MAX_CAPTION = 1024
@@ -50,12 +50,13 @@ class OutboxWorker:
         self._application = application
         self._services = services
         self._limiter = limiter
+        self._work = asyncio.Event()  # set while there may be rows to send: wakes the idle senders
 
     async def run_forever(self, senders: int = SENDERS) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._recover_forever(), name="outbox-recover")
             for index in range(senders):
-                group.create_task(self._send_forever(), name=f"outbox-sender-{index}")
+                group.create_task(self._send_forever(watcher=index == 0), name=f"outbox-sender-{index}")
 
     async def _recover_forever(self) -> None:
         while True:
@@ -75,15 +76,21 @@ class OutboxWorker:
         for announcement_id in finished:
             log.info("announcement %s: sent", announcement_id)
 
-    async def _send_forever(self) -> None:
+    async def _send_forever(self, *, watcher: bool) -> None:
+        """Send while there is work; idle, the watcher polls and the others wait until it finds some."""
         while True:
             try:
                 worked = await self.send_one()
             except Exception:
                 log.exception("outbox sender failed")
                 worked = False
-            if not worked:
+            if worked:
+                self._work.set()
+            elif watcher:
                 await asyncio.sleep(IDLE_POLL)
+            else:
+                self._work.clear()
+                await self._work.wait()
 
     async def send_one(self) -> bool:
         """Claim and send one row; False when nothing was due."""
@@ -157,9 +164,7 @@ class OutboxWorker:
         try:
             await send()
         except RetryAfter as error:
-            retry_after = error.retry_after
-            seconds = retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
-            return Outcome(OutboxState.QUEUED, "retry_after", retry_in=seconds)
+            return Outcome(OutboxState.QUEUED, "retry_after", retry_in=retry_after_seconds(error))
         except TimedOut:
             # Telegram may have delivered it before the answer was lost: do not risk a duplicate.
             return Outcome(OutboxState.INTERRUPTED, "timed_out")

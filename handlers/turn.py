@@ -29,7 +29,7 @@ from telegram.constants import ChatType
 from telegram.error import RetryAfter, TelegramError
 
 from handlers.context import TracebotContext
-from handlers.delivery import Failure, classify
+from handlers.delivery import Failure, classify, retry_after_seconds
 from storage.records import ConversationRecord, ReporterRecord
 from storage.uow import UnitOfWork
 
@@ -188,17 +188,12 @@ async def _call_honouring_retry_after(outgoing: Outgoing) -> None:
     try:
         await outgoing.send()
     except RetryAfter as error:
-        wait = _seconds(error.retry_after)
+        wait = retry_after_seconds(error)
         if outgoing.method == "answerCallbackQuery" or wait > MAX_REPLY_WAIT:
             raise
         log.info("%s: 429, retrying after %.1f s", outgoing.method, wait)
         await asyncio.sleep(wait)
         await outgoing.send()
-
-
-def _seconds(retry_after: object) -> float:
-    total_seconds = getattr(retry_after, "total_seconds", None)
-    return float(total_seconds()) if callable(total_seconds) else float(retry_after)  # type: ignore[arg-type]
 
 
 TurnHandler = Callable[[Update, TracebotContext, Turn], Awaitable[None]]

@@ -61,6 +61,13 @@ def _announcement_id(request: web.Request) -> int:
     return found
 
 
+async def _existing(uow: UnitOfWork, announcement_id: int) -> AnnouncementRecord:
+    announcement = await uow.announcements.get(announcement_id)
+    if announcement is None:
+        raise web.HTTPNotFound()
+    return announcement
+
+
 def _text(value: object, limit: int, *, required: bool) -> str:
     text = (value if isinstance(value, str) else "").replace("\r\n", "\n").strip()
     if required and not text:
@@ -149,9 +156,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 async def detail_page(request: web.Request) -> web.StreamResponse:
     announcement_id = _announcement_id(request)
     async with unit_of_work(request) as uow:
-        announcement = await uow.announcements.get(announcement_id)
-        if announcement is None:
-            raise web.HTTPNotFound()
+        announcement = await _existing(uow, announcement_id)
         return await _page(request, uow, announcement)
 
 
@@ -159,9 +164,7 @@ async def detail_page(request: web.Request) -> web.StreamResponse:
 async def save(request: web.Request) -> web.StreamResponse:
     me, announcement_id, form = current_moderator(request), _announcement_id(request), await request.post()
     async with unit_of_work(request) as uow:
-        announcement = await uow.announcements.get(announcement_id)
-        if announcement is None:
-            raise web.HTTPNotFound()
+        announcement = await _existing(uow, announcement_id)
         objects = {object_id for object_id, _ in await uow.review_stats.object_choices()}
         try:
             text_en, translations, object_id = parse_form(form, objects)
@@ -179,9 +182,7 @@ async def translate(request: web.Request) -> web.StreamResponse:
     """Fill the empty language fields with machine translations of the English text, for review."""
     announcement_id = _announcement_id(request)
     async with unit_of_work(request) as uow:
-        announcement = await uow.announcements.get(announcement_id)
-        if announcement is None:
-            raise web.HTTPNotFound()
+        announcement = await _existing(uow, announcement_id)
         if announcement.state != AnnouncementState.DRAFT:
             return error_page(request, 409, "Already sent", "An announcement can only be changed before sending.")
         subscribers = await uow.announcements.subscriber_languages()
@@ -213,8 +214,7 @@ async def preview(request: web.Request) -> web.StreamResponse:
     if language not in LANGUAGES:
         return error_page(request, 400, "Unknown language", "Choose a language from the list.")
     async with unit_of_work(request) as uow:
-        if await uow.announcements.get(announcement_id) is None:
-            raise web.HTTPNotFound()
+        await _existing(uow, announcement_id)
         await uow.outbox.enqueue_preview(announcement_id, language, datetime.now(UTC))
         record(uow, me, "announcement.preview", "announcement", announcement_id, language=language)
         await uow.commit()
@@ -227,8 +227,7 @@ async def _move(
     me, announcement_id = current_moderator(request), _announcement_id(request)
     now = datetime.now(UTC)
     async with unit_of_work(request) as uow:
-        if await uow.announcements.get(announcement_id) is None:
-            raise web.HTTPNotFound()
+        await _existing(uow, announcement_id)
         values: dict[str, Any] = {"state": to}
         if action == "send":
             values["started_at"] = now
