@@ -29,7 +29,7 @@ from storage.send_limiter import SendLimiter, chat_key
 log = logging.getLogger(__name__)
 
 SENDERS = 4  # per process; the shared limiter, not this, sets the pace
-CLAIM_LEASE = timedelta(seconds=30)  # a claim waits in the limiter: longer than any normal wait
+CLAIM_LEASE = timedelta(seconds=10)  # a claim waits in the limiter (longer than a normal wait; safe if not)
 SEND_LEASE = timedelta(seconds=20)  # longer than a Bot API call may take (timeouts are 5 s each)
 IDLE_POLL = 1.0  # only one sender per process looks while the outbox is empty
 RECOVER_EVERY = 5.0
