@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram.error import RetryAfter, TelegramError, TimedOut
 
+from bot.metrics import OUTBOX_SENDS
 from bot.services import BotServices
 from handlers.context import TracebotApplication
 from handlers.delivery import Failure, classify, retry_after_seconds
@@ -146,7 +147,11 @@ class OutboxWorker:
         if obj.telegram_file_id:
             photo = obj.telegram_file_id
         else:
-            photo = await asyncio.to_thread((self._services.media_dir / obj.image_path).read_bytes)
+            try:
+                photo = await asyncio.to_thread((self._services.media_dir / obj.image_path).read_bytes)
+            except OSError:
+                log.warning("announcement %s: the object's image cannot be read", job.announcement_id)
+                return Outcome(OutboxState.FAILED, "no_image")
         return lambda: bot.send_photo(chat_id, photo, caption=text[:MAX_CAPTION], parse_mode=None, protect_content=True)
 
     def _chat_id(self, job: OutboxJob) -> int | Outcome:
@@ -176,6 +181,7 @@ class OutboxWorker:
         return Outcome(OutboxState.SENT)
 
     async def _record(self, job: OutboxJob, outcome: Outcome, key: str) -> None:
+        OUTBOX_SENDS.labels(kind=job.kind, outcome=outcome.failure or "sent").inc()
         if outcome.failure == "retry_after":
             await self._limiter.pause(outcome.retry_in, key)
         now = datetime.now(UTC)
