@@ -64,7 +64,9 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         app[HEAD_REVISION] = head or "base"
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
         worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
-        app[SERVICES] = Services(settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker)
+        app[SERVICES] = Services(
+            settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker
+        )
         app[DATABASE] = database
         # The dashboard's en→xx step for announcements (models load on first use).
         app[TRANSLATOR] = TranslationEngine(settings.argos_packages_dir, intra_threads=settings.translation_threads)
