@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import BotCommand
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.concurrency import PerChatUpdateProcessor
 from bot.ptb_request import AiohttpRequest
@@ -36,10 +36,8 @@ def build_application(services: BotServices, *, polling: bool) -> TracebotApplic
         .context_types(ContextTypes(context=TracebotContext))
         .concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))
     )
-    if settings.telegram_rate_limit > 0:
-        # Keeps under Telegram's global limit and honours 429 retry_after with a few retries.
-        limiter = AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, overall_time_period=1, max_retries=3)
-        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+    # No bot-wide rate limiter: Telegram's ~30 messages/s is for bulk sends, not for replies to what a
+    # user just did. Replies honour a 429 in `handlers.turn`; proactive sends share `storage.send_limiter`.
     if polling:
         builder = builder.get_updates_request(AiohttpRequest(connection_pool_size=2))
     else:

@@ -8,19 +8,20 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from telegram import InlineKeyboardMarkup
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot.services import BotServices
 from bot.urgent_alert import TIMEOUT as ALERT_TIMEOUT
 from bot.urgent_alert import send_due_alerts
 from handlers.context import TracebotApplication
-from handlers.delivery import Failure, classify
+from handlers.delivery import Failure, classify, retry_after_seconds
 from handlers.followup import question_keyboard
 from handlers.tip import confirmation_text
 from handlers.turn import Step
 from storage.privacy import InvalidToken
 from storage.repositories.followup_outbox import DueQuestion
 from storage.repositories.tips import DueConfirmation
+from storage.send_limiter import SendLimiter, chat_key
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,9 @@ def retry_delay(attempt: int, base: timedelta) -> timedelta:
     return min(RETRY_CAP, base * (1 << doublings))
 
 
-async def resend_unconfirmed(application: TracebotApplication, services: BotServices) -> int:
+async def resend_unconfirmed(
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter | None = None
+) -> int:
     """Tell reporters the reference of committed tips they may never have been told about.
 
     The claim is a short transaction that also reschedules each claimed tip by the back-off, so
@@ -46,6 +49,7 @@ async def resend_unconfirmed(application: TracebotApplication, services: BotServ
     which the dashboard shows on the tip. A crash between sending and recording means a reporter
     may rarely be told twice, never not at all.
     """
+    limiter = limiter or SendLimiter(services.database, services.settings.telegram_rate_limit)
     now = datetime.now(UTC)
     grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
     async with services.database.unit_of_work() as uow:
@@ -55,7 +59,7 @@ async def resend_unconfirmed(application: TracebotApplication, services: BotServ
         await uow.commit()
     sent = 0
     for tip in due:
-        outcome = await _send_reference(application, services, tip)
+        outcome = await _send_reference(application, services, limiter, tip)
         if outcome is None:
             continue  # transient: the claim already scheduled the next attempt
         async with services.database.unit_of_work() as uow:
@@ -70,7 +74,9 @@ async def resend_unconfirmed(application: TracebotApplication, services: BotServ
     return sent
 
 
-async def _send_reference(application: TracebotApplication, services: BotServices, tip: DueConfirmation) -> str | None:
+async def _send_reference(
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter, tip: DueConfirmation
+) -> str | None:
     """DELIVERED, a reason the reference can never be delivered, or None to try again later."""
     if tip.chat_id_encrypted is None:
         log.info("tip %s: the reporter erased their data; reference not delivered", tip.tip_id)
@@ -81,8 +87,15 @@ async def _send_reference(application: TracebotApplication, services: BotService
         log.warning("tip %s: chat id cannot be decrypted with the current SECRET_KEY", tip.tip_id)
         return "undecryptable"
     _ = services.catalogs.for_language(tip.language or services.settings.default_language).gettext
+    # A re-send is proactive: it shares the limiter with announcements (keyed by tip when no reporter).
+    key = chat_key(tip.reporter_id) if tip.reporter_id is not None else f"tip:{tip.tip_id}"
     try:
-        await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id, followup=tip.followup_consent))
+        async with limiter.slot(key):
+            await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id, followup=tip.followup_consent))
+    except RetryAfter as error:
+        await limiter.pause(retry_after_seconds(error), key)
+        log.warning("tip %s: reference not sent (429); retrying later", tip.tip_id)
+        return None
     except TelegramError as error:
         failure = classify(error)
         name = type(error).__name__
@@ -90,11 +103,17 @@ async def _send_reference(application: TracebotApplication, services: BotService
             log.warning("tip %s: reference not sent on attempt %d (%s); retrying later", tip.tip_id, tip.attempt, name)
             return None
         log.info("tip %s: reference undeliverable (%s, %s)", tip.tip_id, name, failure.value)
+        if failure is Failure.CHAT_GONE and tip.reporter_id is not None:
+            async with services.database.unit_of_work() as uow:  # a blocked bot sends them no news either
+                await uow.reporters.update(tip.reporter_id, wants_news=False)
+                await uow.commit()
         return failure.value
     return DELIVERED
 
 
-async def send_due_questions(application: TracebotApplication, services: BotServices) -> int:
+async def send_due_questions(
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter | None = None
+) -> int:
     """Deliver committed follow-up questions (the `tip_messages` outbox), like the reference sweeper.
 
     The claim commits each question's next attempt in the future before anything is sent, so a
@@ -103,6 +122,7 @@ async def send_due_questions(application: TracebotApplication, services: BotServ
     it. A permanent refusal (bot blocked, chat gone, data deleted) marks the question
     undeliverable, which the tip page shows as "reporter unreachable".
     """
+    limiter = limiter or SendLimiter(services.database, services.settings.telegram_rate_limit)
     now = datetime.now(UTC)
     grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
     async with services.database.unit_of_work() as uow:
@@ -110,7 +130,7 @@ async def send_due_questions(application: TracebotApplication, services: BotServ
         await uow.commit()
     sent = 0
     for question in due:
-        outcome = await _deliver_question(application, services, question)
+        outcome = await _deliver_question(application, services, limiter, question)
         if outcome is None:
             continue  # transient: the claim already scheduled the next attempt
         async with services.database.unit_of_work() as uow:
@@ -136,7 +156,7 @@ async def send_question(
 
 
 async def _deliver_question(
-    application: TracebotApplication, services: BotServices, question: DueQuestion
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter, question: DueQuestion
 ) -> int | str | None:
     """The Telegram message id once delivered, a reason it never can be, or None to try again later."""
     if not question.consent:
@@ -149,10 +169,17 @@ async def _deliver_question(
         return "undecryptable"
     language = question.language or services.settings.default_language
     gettext = services.catalogs.for_language(language).gettext
+    # A question is proactive: it shares the limiter with reference re-sends and announcements.
+    key = chat_key(question.reporter_id) if question.reporter_id is not None else f"tip:{question.tip_id}"
     try:
-        telegram_id = await send_question(
-            application, chat_id, question.text_sent, question_keyboard(gettext, question.message_id)
-        )
+        async with limiter.slot(key):
+            telegram_id = await send_question(
+                application, chat_id, question.text_sent, question_keyboard(gettext, question.message_id)
+            )
+    except RetryAfter as error:
+        await limiter.pause(retry_after_seconds(error), key)
+        log.warning("question %s: not sent (429); retrying later", question.message_id)
+        return None
     except TelegramError as error:
         failure = classify(error)
         if failure is Failure.TRANSIENT:
@@ -177,15 +204,17 @@ async def apply_retention(services: BotServices) -> None:
         log.info("retention: %d drafts dropped, %d idle reporters erased", report.drafts, report.reporters)
 
 
-async def run_maintenance(application: TracebotApplication, services: BotServices, interval: float = 5.0) -> None:
-    """Forever: confirmations and urgent alerts every `interval` seconds, retention every hour."""
+async def run_maintenance(
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter, interval: float = 5.0
+) -> None:
+    """Forever: confirmations, follow-up questions and urgent alerts every `interval` seconds, retention hourly."""
     last_retention = 0.0
     loop = asyncio.get_running_loop()
     async with aiohttp.ClientSession(timeout=ALERT_TIMEOUT) as http:
         while True:
             try:
-                await resend_unconfirmed(application, services)
-                await send_due_questions(application, services)
+                await resend_unconfirmed(application, services, limiter)
+                await send_due_questions(application, services, limiter)
                 if loop.time() - last_retention > 3600:
                     await apply_retention(services)
                     last_retention = loop.time()

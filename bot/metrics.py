@@ -30,6 +30,11 @@ TRANSLATION_OLDEST_PENDING = Gauge(
     "tracebot_translation_oldest_pending_seconds",
     "Age of the oldest tip waiting for translation, 0 when none waits (read at each scrape)",
 )
+OUTBOX_SENDS = Counter(
+    "tracebot_outbox_sends_total",
+    "Outbox messages this process tried, by kind (announcement, thanks, preview) and outcome",
+    ["kind", "outcome"],
+)
 
 UPDATE_KINDS = ("message", "edited_message", "callback_query")
 _METHOD = re.compile(r"[A-Za-z]{1,40}")

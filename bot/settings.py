@@ -58,7 +58,12 @@ class Settings(StorageSettings):
     max_tip_length: Annotated[int, Field(ge=100, le=4000)] = 2000
     default_language: str = "en"
     max_concurrent_updates: Annotated[int, Field(ge=1, le=10_000)] = 256
-    telegram_rate_limit: Annotated[float, Field(ge=0, le=10_000)] = 30
+    # Proactive sends (announcements, thank-yous, re-sent references) per second, across every instance
+    # and worker together; 0: no overall cap (each chat still gets at most one per second).
+    telegram_rate_limit: Annotated[int, Field(ge=0, le=1000)] = 30
+    # The chat that receives an announcement's preview from the dashboard (e.g. the team's own chat
+    # with the bot, or a group the bot is in); unset: previews are refused.
+    announcement_preview_chat_id: int | None = None
     translation_worker: Literal["inline", "off"] = "inline"
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
     confirmation_grace_seconds: Annotated[float, Field(ge=1, le=3600)] = 20.0
@@ -93,7 +98,7 @@ class Settings(StorageSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
-    @field_validator("public_url", "urgent_alert_url", "hotlines_file", mode="before")
+    @field_validator("public_url", "urgent_alert_url", "hotlines_file", "announcement_preview_chat_id", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

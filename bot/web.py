@@ -22,18 +22,20 @@ from bot.application import build_application, publish_commands
 from bot.health import readiness, refresh_queue_gauges
 from bot.maintenance import run_maintenance
 from bot.metrics import UPDATE_KINDS, WEBHOOK_REJECTED, WEBHOOK_UPDATES
+from bot.outbox import OutboxWorker
 from bot.services import BotServices
 from bot.settings import Settings
 from bot.translation import build_translation_engine, build_translation_worker
 from handlers.context import Services, TracebotApplication
 from handlers.followup import compose_question
-from review.appkeys import DATABASE, MEDIA_ROOT
+from review.appkeys import DATABASE, MEDIA_ROOT, TRANSLATOR
 from review.config import MAX_REQUEST_MB
 from review.thread import FOLLOWUP, FollowupDesk, FollowupLimits, QuestionTranslator
 from storage.db import create_engine, create_session_factory
 from storage.migrate import head_revision, upgrade_if_needed
 from storage.privacy import Privacy
 from storage.search_index import reindex_search
+from storage.send_limiter import SendLimiter
 from storage.text import storable_payload
 from storage.uow import Database
 from translations.i18n import Catalogs
@@ -77,6 +79,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         )
         app[DATABASE] = database
         app[FOLLOWUP] = followup_desk(settings, translator, app[SERVICES].catalogs)
+        app[TRANSLATOR] = translator  # the dashboard's en→xx step for announcements
         yield
     finally:
         await engine.dispose()
@@ -165,13 +168,20 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
             )
         log.info("bot @%s is running (%s)", application.bot.username, mode)
         interval = max(0.5, min(5.0, settings.confirmation_grace_seconds / 2))
-        maintenance = asyncio.create_task(run_maintenance(application, services, interval), name="maintenance")
+        # Every proactive send of this process (sweeper, outbox) shares one budget with the other instances.
+        limiter = SendLimiter(services.database, settings.telegram_rate_limit)
+        background = [
+            asyncio.create_task(run_maintenance(application, services, limiter, interval), name="maintenance"),
+            asyncio.create_task(OutboxWorker(application, services, limiter).run_forever(), name="outbox"),
+        ]
         try:
             yield
         finally:
-            maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await maintenance
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
         if application.updater is not None and application.updater.running:
             await application.updater.stop()

@@ -70,6 +70,8 @@ class BotApi:
             if fault is not None:
                 parameters = {"retry_after": fault.retry_after} if fault.retry_after else None
                 raise ApiError(fault.error_code, fault.description, parameters)
+            if state.flood is not None:
+                state.flood.admit(name, params.values.get("chat_id"), call.at)
             result = await handler(self.ctx, params)
         except ApiError as error:
             call.ok, call.error = False, error.description

@@ -11,6 +11,7 @@ from aiohttp import web
 from emulator.botapi import BotApi, fallback
 from emulator.context import ApiContext
 from emulator.control import ControlApi, control_errors
+from emulator.flood import FloodControl
 from emulator.models import ApiCall, BotMessage, Json, WebhookDelivery
 from emulator.params import MAX_BODY_BYTES
 from emulator.state import EmulatorState, make_fault
@@ -192,6 +193,13 @@ class BotApiEmulator:
         if times < 1:
             raise ValueError("times must be at least 1")
         self.state.add_fault(method, make_fault(error_code, retry_after, description), times)
+
+    def flood_control(self, per_chat: int = 1, overall: int | None = 30, retry_after: int = 1) -> FloodControl:
+        """Answer 429 with ``retry_after`` to messages beyond ``per_chat`` per chat (``overall`` in all) a second."""
+        if per_chat < 1 or (overall is not None and overall < 1) or retry_after < 1:
+            raise ValueError("limits and retry_after must be at least 1")
+        self.state.flood = FloodControl(per_chat=per_chat, overall=overall, retry_after=retry_after)
+        return self.state.flood
 
     @property
     def calls(self) -> list[ApiCall]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from emulator.errors import ApiError, chat_not_found, default_description
 from emulator.files import FileStore
+from emulator.flood import FloodControl
 from emulator.models import (
     ApiCall,
     BotMessage,
@@ -204,6 +205,7 @@ class EmulatorState:
     callbacks: dict[str, CallbackQueryRecord] = field(default_factory=dict)
     callback_answered: Signal = field(default_factory=Signal)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
+    flood: FloodControl | None = None  # Telegram's 429 flood control, when a test turns it on
     webhook: WebhookConfig | None = None
     webhook_deliveries: list[WebhookDelivery] = field(default_factory=list)
     webhook_progress: Signal = field(default_factory=Signal)

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import browse, commands, errors, flood, followup, language, media, privacy, resume, start, tip, urgent
+from handlers import (
+    browse,
+    commands,
+    errors,
+    flood,
+    followup,
+    language,
+    media,
+    news,
+    privacy,
+    resume,
+    start,
+    tip,
+    urgent,
+)
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
@@ -14,6 +28,7 @@ def register_all(application: Application) -> None:  # type: ignore[type-arg]
     start.register(application)
     browse.register(application)
     commands.register(application)
+    news.register(application)
     language.register(application)
     privacy.register(application)
     urgent.register(application)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 OPT_IN = "optin"
 STOP = "stop"
+NEWS_ON = "news:on"
 OBJECT_NEXT = "obj:next"  # obj:next:<object id>
 OBJECT_PREVIOUS = "obj:prev"  # obj:prev:<object id>
 OBJECT_SHOW = "obj:show"  # obj:show:<object id>

@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("mytips", N_("Add to a tip you sent")),
     ("cancel", N_("Abandon the current step")),
     ("stop", N_("Stop receiving objects")),
+    ("news", N_("News about objects and results, on or off")),
     ("delete_my_data", N_("Delete what we store about you")),
     ("urgent", N_("Report a child in danger")),
 )
@@ -89,7 +90,7 @@ async def on_privacy(update: Update, context: TracebotContext, turn: Turn) -> No
 async def _stop(turn: Turn) -> None:
     turn.conversation.draft = {}
     turn.step = Step.STOPPED
-    await turn.uow.reporters.update(turn.reporter.id, stopped_at=datetime.now(UTC))
+    await turn.uow.reporters.update(turn.reporter.id, stopped_at=datetime.now(UTC), wants_news=False)
     # Stopping also withdraws every tip's consent to follow-up questions.
     if await turn.uow.followup.withdraw_all(turn.reporter.id):
         turn.uow.audit.append(actor="reporter", action="followup.consent_withdrawn_all", target_type="reporter")

@@ -7,8 +7,9 @@ calls every refusal an outage. The order of the checks below is what tells them 
 from __future__ import annotations
 
 import enum
+from datetime import timedelta
 
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 
 class Failure(enum.StrEnum):
@@ -28,3 +29,9 @@ def classify(error: TelegramError) -> Failure:
         description = error.message.lower()
         return Failure.CHAT_GONE if any(reason in description for reason in _CHAT_GONE_REASONS) else Failure.REFUSED
     return Failure.TRANSIENT
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """A 429's retry_after in seconds (PTB gives an int, or a timedelta with PTB_TIMEDELTA set)."""
+    retry_after = error.retry_after
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)

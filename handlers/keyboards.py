@@ -75,13 +75,15 @@ def preview(turn: Turn, revision: int, *, followup: bool) -> InlineKeyboardMarku
 
 
 def after_tip(turn: Turn, object_id: int) -> InlineKeyboardMarkup:
+    """Under a tip's confirmation; reporters who do not get news yet are offered it (see handlers.news)."""
     _ = turn.gettext
-    return InlineKeyboardMarkup(
-        [
-            [_button(_("Next object ▶"), callbacks.with_id(callbacks.OBJECT_NEXT, object_id))],
-            [_button(_("Tell us more about this object"), callbacks.with_id(callbacks.TIP_START, object_id))],
-        ]
-    )
+    rows = [
+        [_button(_("Next object ▶"), callbacks.with_id(callbacks.OBJECT_NEXT, object_id))],
+        [_button(_("Tell us more about this object"), callbacks.with_id(callbacks.TIP_START, object_id))],
+    ]
+    if not turn.reporter.wants_news:
+        rows.append([_button(_("🔔 Tell me about new objects and results"), callbacks.NEWS_ON)])
+    return InlineKeyboardMarkup(rows)
 
 
 def show_object(turn: Turn, object_id: int) -> InlineKeyboardMarkup:

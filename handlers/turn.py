@@ -7,10 +7,15 @@ is never told something is saved that is not.
 When Telegram refuses one queued reply for good (400), the others still go out, and if the refused
 one was a message the reporter needed, they get a short plain apology instead of silence. Nothing
 of the reply itself is logged: only the method and the error class.
+
+Replies are not throttled bot-wide (a user who just pressed a button is not bulk traffic). If
+Telegram answers 429 for this chat, the call waits `retry_after` and is tried once more; a button's
+answer is never held back like that (it is useless after a few seconds anyway).
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import functools
 import gettext
@@ -21,10 +26,10 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from handlers.context import TracebotContext
-from handlers.delivery import Failure, classify
+from handlers.delivery import Failure, classify, retry_after_seconds
 from storage.records import ConversationRecord, ReporterRecord
 from storage.uow import UnitOfWork
 
@@ -159,7 +164,7 @@ class Turn:
             if outgoing.after is not None and not outgoing.after.done:
                 continue
             try:
-                await outgoing.send()
+                await _call_honouring_retry_after(outgoing)
             except TelegramError as error:
                 failure = classify(error)
                 if failure is Failure.TRANSIENT and outgoing.to_user:
@@ -181,6 +186,23 @@ class Turn:
             await self.context.bot.send_message(self.chat_id, text, parse_mode=None)
         except TelegramError as error:
             log.warning("update %s: the apology failed too (%s)", self.update.update_id, type(error).__name__)
+
+
+# A reply waits at most this long for a 429's retry_after; a longer flood wait fails the call.
+MAX_REPLY_WAIT = 10.0
+
+
+async def _call_honouring_retry_after(outgoing: Outgoing) -> None:
+    """Make the call; after a 429 wait `retry_after` (this chat only: other turns go on) and retry once."""
+    try:
+        await outgoing.send()
+    except RetryAfter as error:
+        wait = retry_after_seconds(error)
+        if outgoing.method == "answerCallbackQuery" or wait > MAX_REPLY_WAIT:
+            raise
+        log.info("%s: 429, retrying after %.1f s", outgoing.method, wait)
+        await asyncio.sleep(wait)
+        await outgoing.send()
 
 
 TurnHandler = Callable[[Update, TracebotContext, Turn], Awaitable[None]]

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from review import (
     admin_views,
+    announcements,
     auth,
     campaign_views,
     catalog_views,
@@ -106,6 +107,7 @@ def build_dashboard(config: DashboardConfig, media_dir: Path) -> web.Application
     funnel_views.setup_routes(dashboard)
     export.setup_routes(dashboard)
     admin_views.setup_routes(dashboard)
+    announcements.setup_routes(dashboard)
     return dashboard
 
 

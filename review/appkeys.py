@@ -10,6 +10,9 @@ from pathlib import Path
 from aiohttp import web
 
 from storage.uow import Database
+from translations.worker import Translator
 
 DATABASE = web.AppKey("database", Database)
 MEDIA_ROOT = web.AppKey("media_root", Path)
+# Machine translation (argos) for announcements' en→xx step; absent: English goes to everyone.
+TRANSLATOR = web.AppKey("translator", Translator)  # type: ignore[type-abstract]

@@ -65,6 +65,10 @@ async def object_status(request: web.Request) -> web.StreamResponse:
         old = await uow.review_stats.set_object_status(object_id, ObjectStatus(value))
         if old is None:
             raise web.HTTPNotFound()
+        if old != value and value == ObjectStatus.IDENTIFIED:
+            # Closing the loop: its tipsters who asked for news are thanked (in the same commit, once each).
+            thanked = await uow.outbox.enqueue_thanks(object_id, datetime.now(UTC))
+            record(uow, me, "object.thanks_queued", "object", object_id, recipients=thanked)
         if old != value:
             record(uow, me, "object.status", "object", object_id, status=value, previous=old)
         await uow.commit()

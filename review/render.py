@@ -46,6 +46,12 @@ NOTICES = {
     "logged_out": "You have signed out.",
     "question": "Question saved; the bot is delivering it.",
     "read": "Answers marked as read.",
+    "announcement_saved": "Announcement saved.",
+    "announcement_preview": "Preview queued for the preview chat.",
+    "announcement_send": "Sending started.",
+    "announcement_pause": "Sending paused.",
+    "announcement_resume": "Sending resumed.",
+    "announcement_cancel": "Announcement cancelled; messages already sent stay sent.",
 }
 
 

@@ -475,3 +475,76 @@ class WorkerHeartbeat(Base):
     kind: Mapped[str] = mapped_column(String(32))  # "translation"
     started_at: Mapped[datetime] = mapped_column()
     beat_at: Mapped[datetime] = mapped_column()
+
+
+class AnnouncementState(enum.StrEnum):
+    DRAFT = "draft"  # being written; nothing queued yet
+    SENDING = "sending"  # outbox rows queued; the worker sends them
+    PAUSED = "paused"  # rows stay queued; the worker skips them until resumed
+    CANCELLED = "cancelled"  # queued rows were cancelled; rows already sent stay sent
+    DONE = "done"  # no row left to send
+
+
+class Announcement(Base):
+    """News for reporters who asked for it (`wants_news`), written in the dashboard."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text_en: Mapped[str] = mapped_column(Text)
+    # {"de": "...", ...}: what a reporter using that language receives instead of the English text.
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    object_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(16), default=AnnouncementState.DRAFT)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("moderators.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+
+
+class OutboxState(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its turn (next_attempt_at)
+    CLAIMED = "claimed"  # a worker took it; nothing was sent yet, so an expired claim is simply queued again
+    SENDING = "sending"  # the send may have happened: never retried automatically (at most once)
+    SENT = "sent"
+    FAILED = "failed"  # refused for good, the chat is gone, or retries ran out
+    INTERRUPTED = "interrupted"  # a worker died mid-send: delivered or not, we cannot know
+    CANCELLED = "cancelled"
+
+
+class OutboxMessage(Base):
+    """One proactive message to one reporter, committed before anything is sent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_outbox_announcement_id_state", "announcement_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "announcement", "thanks", "preview"
+    # What makes enqueueing idempotent, e.g. "announcement:12:34" or "thanks:5:34" (object, reporter).
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # NULL only for a preview, which goes to the configured preview chat (ANNOUNCEMENT_PREVIEW_CHAT_ID).
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="CASCADE"), index=True)
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default=OutboxState.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    failure: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SendSlot(Base):
+    """The proactive-send limiter shared by every instance (see `storage.repositories.send_slots`).
+
+    Keys: "global:<n>" (one row per send allowed in any second), "chat:<reporter id>" and "pause"
+    (Telegram's 429 retry_after). `free_at` is in epoch seconds: compared with arithmetic only.
+    """
+
+    __tablename__ = "send_slots"
+
+    key: Mapped[str] = mapped_column(String(48), primary_key=True)
+    free_at: Mapped[float] = mapped_column(Float, default=0.0)

@@ -15,6 +15,7 @@ from storage.repositories import (
     TipRepository,
     UpdateRepository,
 )
+from storage.repositories.announcements import AnnouncementRepository
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
 from storage.repositories.followup import FollowupRepository
 from storage.repositories.followup_outbox import FollowupOutbox
@@ -22,10 +23,12 @@ from storage.repositories.funnel import FunnelRepository
 from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.review import ReporterModeration, ReviewRepository
 from storage.repositories.review_stats import ReviewStatsRepository
 from storage.repositories.search import TipSearchRepository
+from storage.repositories.send_slots import SendSlotRepository
 from storage.repositories.tips import TipConfirmations
 from storage.repositories.translation_jobs import TranslationJobRepository
 from storage.repositories.urgent_alerts import UrgentAlertRepository
@@ -47,6 +50,10 @@ class UnitOfWork:
     urgent_alerts: UrgentAlertRepository
     followup: FollowupRepository
     followup_outbox: FollowupOutbox
+    # Proactive messages: announcements, thank-yous, and the limiter they share.
+    announcements: AnnouncementRepository
+    outbox: OutboxRepository
+    send_slots: SendSlotRepository
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -85,6 +92,9 @@ class UnitOfWork:
         self.urgent_alerts = UrgentAlertRepository(session)
         self.followup = FollowupRepository(session)
         self.followup_outbox = FollowupOutbox(session)
+        self.announcements = AnnouncementRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.send_slots = SendSlotRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.login_throttle = LoginThrottleRepository(session)

@@ -21,7 +21,7 @@ from bot.maintenance import RETRY_CAP, resend_unconfirmed, retry_delay
 from bot.settings import Settings
 from bot.web import TELEGRAM
 from emulator import BotApiEmulator
-from storage.models import Tip
+from storage.models import Reporter, Tip
 from storage.repositories import TipDraft
 from storage.uow import Database
 from tests.support.flows import REFERENCE, opt_in, to_preview
@@ -157,10 +157,14 @@ async def test_transient_failures_back_off_and_blocked_reporters_are_given_up(
         for got, expected in zip(schedule, (grace, 2 * grace, 4 * grace), strict=True):
             assert expected <= got < expected + timedelta(seconds=30), schedule
 
+        async with services.database.session_factory() as session, session.begin():
+            await session.execute(update(Reporter).values(wants_news=True))
         user.block()
         assert await resend_unconfirmed(application, services) == 0
         [tip] = await tip_states(running)
         assert tip.confirmation_failure == "chat_gone" and tip.confirmation_failed_at is not None
+        async with services.database.session_factory() as session:
+            assert await session.scalar(select(Reporter.wants_news)) is False, "a 403 unsubscribes from news"
         assert tip.confirmation_next_attempt_at is None and tip.confirmed_at is None
         assert await resend_unconfirmed(application, services) == 0
         async with services.database.session_factory() as session:

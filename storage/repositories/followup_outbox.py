@@ -29,6 +29,7 @@ class DueQuestion:
     chat_id_encrypted: str | None
     language: str | None
     consent: bool
+    reporter_id: int | None  # the send limiter's per-chat key
 
 
 class FollowupOutbox:
@@ -54,6 +55,7 @@ class FollowupOutbox:
                     Reporter.chat_id_encrypted,
                     Reporter.language,
                     Tip.followup_consent,
+                    Tip.reporter_id,
                 )
                 .join(Tip, Tip.id == TipMessage.tip_id)
                 .join(TracedObject, TracedObject.id == Tip.object_id)
@@ -65,7 +67,8 @@ class FollowupOutbox:
             )
         ).all()
         claimed = [
-            DueQuestion(row[0], row[1], row[2] + 1, row[3] or "", row[4], row[5], row[6], bool(row[7])) for row in rows
+            DueQuestion(row[0], row[1], row[2] + 1, row[3] or "", row[4], row[5], row[6], bool(row[7]), row[8])
+            for row in rows
         ]
         for item in claimed:
             await self._session.execute(

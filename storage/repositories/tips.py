@@ -101,6 +101,7 @@ class DueConfirmation:
     chat_id_encrypted: str | None  # None: the reporter erased their data
     language: str | None
     followup_consent: bool = False  # what the reference message says about follow-up questions
+    reporter_id: int | None = None  # the send limiter's per-chat key
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ class TipConfirmations:
                     Reporter.chat_id_encrypted,
                     Reporter.language,
                     Tip.followup_consent,
+                    Tip.reporter_id,
                 )
                 .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
                 .where(
@@ -160,8 +162,8 @@ class TipConfirmations:
             )
         ).all()
         claimed = [
-            DueConfirmation(tip_id, attempts + 1, chat, language, bool(consent))
-            for tip_id, attempts, chat, language, consent in rows
+            DueConfirmation(tip_id, attempts + 1, chat, language, bool(consent), reporter_id)
+            for tip_id, attempts, chat, language, consent, reporter_id in rows
         ]
         by_attempt: dict[int, list[int]] = {}
         for item in claimed:
