@@ -49,10 +49,10 @@ ROUTE_ROLES: dict[str, frozenset[ModeratorRole]] = {
     "review.campaign_save": CATALOG,
     "review.links": CATALOG,
     "review.link_code": CATALOG,
-    "review.announcements": CATALOG,
+    "review.announcements": EVERYONE,  # no tip content: moderators may read them
     "review.announcement_new": CATALOG,
     "review.announcement_create": CATALOG,
-    "review.announcement": CATALOG,
+    "review.announcement": EVERYONE,
     "review.announcement_save": CATALOG,
     "review.announcement_translate": CATALOG,
     "review.announcement_preview": CATALOG,

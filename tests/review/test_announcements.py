@@ -14,9 +14,10 @@ from sqlalchemy import select, update
 
 import review
 from review.appkeys import TRANSLATOR
-from storage.models import AuditEvent, OutboxMessage, Reporter
+from storage.models import AuditEvent, ModeratorRole, OutboxMessage, Reporter
 from storage.uow import Database
 from tests.review.support import (
+    CHEAP,
     PASSWORD,
     Seeded,
     dashboard_app,
@@ -26,7 +27,7 @@ from tests.review.support import (
     seed,
     sign_in,
 )
-from tests.review.test_browser import ARTIFACTS, browser_page  # noqa: F401 - the fixture
+from tests.review.test_browser import ARTIFACTS
 from tests.support.argos_models import build_argos_package, toy_translate
 from translations.engine import TranslationEngine
 from translations.models import install_package_files
@@ -171,11 +172,27 @@ async def test_moderators_may_read_but_not_send(
         assert (await post(moderator, url + action, bob_csrf, text_en="Hi", language="en")).status == 403
 
 
+async def test_campaign_managers_write_announcements(
+    announcer: tuple[TestClient[Any, Any], Database, Seeded], make_client: Callable[..., Any]
+) -> None:
+    _, database, _ = announcer
+    async with database.unit_of_work() as uow:
+        await uow.moderators.add("carol", CHEAP.hash(PASSWORD), ModeratorRole.CAMPAIGN_MANAGER)
+        await uow.commit()
+    manager: TestClient[Any, Any] = await make_client()
+    assert (await sign_in(manager, "carol")).status == 303
+    csrf = await page_csrf(manager, "/review/announcements/new")
+    created = await post(manager, "/review/announcements", csrf, text_en="New objects are online", object_id="")
+    assert created.status == 303
+    assert re.fullmatch(r"/review/announcements/\d+", created.headers["Location"])
+    assert (await post(manager, created.headers["Location"] + "/cancel", csrf)).status != 403
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_an_admin_writes_translates_and_sends_in_a_browser(
     announcer: tuple[TestClient[Any, Any], Database, Seeded],
-    browser_page: Any,  # noqa: F811 - the fixture imported above
+    browser_page: Any,
 ) -> None:
     client, database, seeded = announcer
     page, base = browser_page, str(client.make_url("")).rstrip("/")
