@@ -6,8 +6,6 @@ The real bot (PTB against the emulator) and the real dashboard share one databas
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +22,9 @@ from tests.review.support import make_settings as dashboard_settings
 from tests.support.flows import opt_in, send_tip
 from tests.support.harness import RunningBot
 from tests.support.images import has_metadata, jpeg_with_gps
+from tests.support.qr import decode_qr, needs_zbar
 
-pytestmark = pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools (zbarimg) is not installed")
+pytestmark = needs_zbar
 
 INTRO = "Thank you for helping the spring appeal!"
 
@@ -69,12 +68,6 @@ async def create_object_and_campaign(client: TestClient[Any, Any]) -> tuple[int,
     )
     assert campaign.status == 303, await campaign.text()
     return object_id, int(campaign.headers["Location"].split("/")[3])
-
-
-def decode_qr(png: bytes, folder: Path) -> str:
-    path = folder / "qr.png"
-    path.write_bytes(png)
-    return subprocess.run(["zbarimg", "--quiet", "--raw", str(path)], capture_output=True, text=True, check=True).stdout
 
 
 async def funnel_totals(database: Database, campaign_id: int) -> dict[str, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,13 @@ from aiohttp.test_utils import TestClient
 
 from storage.uow import Database
 from tests.review.support import PASSWORD, Seeded
-from tests.review.test_campaigns import add_manager, zbar
+from tests.review.test_campaigns import add_manager
 from tests.support.images import jpeg_with_gps
+from tests.support.qr import decode_qr, needs_zbar
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools (zbarimg) is not installed"),
+    needs_zbar,
 ]
 
 
@@ -72,7 +72,7 @@ async def test_campaign_manager_in_a_browser(
     saved = tmp_path / "download.png"
     await download.save_as(str(saved))
     png = await asyncio.to_thread(saved.read_bytes)
-    assert await asyncio.to_thread(zbar, png, tmp_path) == link
+    assert await asyncio.to_thread(decode_qr, png, tmp_path) == link
 
     # The funnel page explains its counts.
     await page.click("nav a[href='/review/funnel']")

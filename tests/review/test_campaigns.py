@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from storage.uow import Database
 from tests.review.support import CHEAP, PASSWORD, Seeded, csrf_of, page_csrf, sign_in
 from tests.review.test_access import PUBLIC, concrete, dashboard_routes
 from tests.support.images import has_metadata, jpeg_with_gps
+from tests.support.qr import decode_qr, needs_zbar
 
 MANAGER = "carol"
 
@@ -204,17 +204,7 @@ async def test_campaign_form_saves_order_dates_and_intro(manager: TestClient[Any
         assert len(list(await uow.session.scalars(select(Campaign.code)))) == 2  # the seeded one and spring26
 
 
-def zbar(png: bytes, tmp_path: Path) -> str:
-    """Decode a QR code with Debian's zbarimg."""
-    import subprocess
-
-    path = tmp_path / "code.png"
-    path.write_bytes(png)
-    result = subprocess.run(["zbarimg", "--quiet", "--raw", str(path)], capture_output=True, text=True, check=True)
-    return result.stdout.strip()
-
-
-@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools (zbarimg) is not installed")
+@needs_zbar
 async def test_links_and_qr_codes(manager: TestClient[Any, Any], seeded: Seeded, tmp_path: Path) -> None:
     query = f"campaign={seeded.campaign_id}&object={seeded.objects['TAO-0002']}&channel=insta"
     page = await (await manager.get(f"/review/links?{query}")).text()
@@ -223,7 +213,7 @@ async def test_links_and_qr_codes(manager: TestClient[Any, Any], seeded: Seeded,
     png = await manager.get(f"/review/links/code.png?{query}")
     assert png.status == 200 and png.headers["Content-Type"] == "image/png"
     assert "attachment" in png.headers["Content-Disposition"]
-    decoded = await asyncio.to_thread(zbar, await png.read(), tmp_path)
+    decoded = await asyncio.to_thread(decode_qr, await png.read(), tmp_path)
     assert decoded == url
     assert parse_payload(decoded.partition("start=")[2]) == DeepLink("spring", "TAO-0002", "insta")
     svg = await (await manager.get(f"/review/links/code.svg?{query}")).text()
