@@ -23,6 +23,7 @@ from tests.review.support import CHEAP, PASSWORD, csrf_of, make_config
 from tests.support.harness import RunningBot, make_settings, running_bot
 
 REFERENCE = re.compile(r"T-\d{6}")
+WAIT = 15.0  # seconds for each bot reply: the shared test machine can be slow
 PREVIEWED = re.compile(r'name="previewed" value="([^"]*)"')
 
 
@@ -100,21 +101,23 @@ async def submit_tip(emulator: BotApiEmulator, user_id: int, language: str, text
     """A whole tip by callback data (any UI language), ticking the follow-up box on the preview if `consent`."""
     user = emulator.user(user_id, first_name="Kim", language_code=language)
     await user.send_command("start", "c-demo")
-    welcome = await user.wait_for_message()
+    welcome = await user.wait_for_message(timeout=WAIT)
     await user.press_data(welcome.message_id, "optin")
-    await user.wait_for_message(lambda message: message.kind == "photo")
+    await user.wait_for_message(lambda message: message.kind == "photo", timeout=WAIT)
     await user.send_text(text)
-    question = await user.wait_for_message(lambda message: "cty:DE" in button_data(message))
+    question = await user.wait_for_message(lambda message: "cty:DE" in button_data(message), timeout=WAIT)
     await user.press_data(question.message_id, "cty:DE")
-    preview = await user.wait_for_message(lambda message: "tip:fu" in button_data(message))
+    preview = await user.wait_for_message(lambda message: "tip:fu" in button_data(message), timeout=WAIT)
     assert any(label.startswith("☐") for label in preview.button_labels), "not asked until they say yes"
     if consent:
         await user.press_data(preview.message_id, "tip:fu")
-        preview = await user.wait_for_message(lambda message: "tip:fu" in button_data(message))
+        preview = await user.wait_for_message(lambda message: "tip:fu" in button_data(message), timeout=WAIT)
         assert any(label.startswith("☑") for label in preview.button_labels)
     send = next(data for data in button_data(preview) if data.startswith("tip:send"))
     await user.press_data(preview.message_id, send)
-    confirmation = await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
+    confirmation = await user.wait_for_message(
+        lambda message: REFERENCE.search(message.plain_text) is not None, timeout=WAIT
+    )
     match = REFERENCE.search(confirmation.plain_text)
     assert match is not None
     return int(match.group()[2:])
@@ -152,8 +155,8 @@ async def answer_by_button(user: SimulatedUser, text: str, gettext: Callable[[st
     question = await user.wait_for_message(question_to(user), timeout=20)
     await user.press_data(question.message_id, next(d for d in button_data(question) if d.startswith("fq:a:")))
     prompt = gettext("Please write your answer.")
-    await user.wait_for_message(lambda message: message.plain_text == prompt)
+    await user.wait_for_message(lambda message: message.plain_text == prompt, timeout=WAIT)
     await user.send_text(text)
     thanks = gettext("Thank you, your answer has been passed on to the investigators.")
-    await user.wait_for_message(lambda message: message.plain_text == thanks)
+    await user.wait_for_message(lambda message: message.plain_text == thanks, timeout=WAIT)
     return question
