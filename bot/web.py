@@ -18,7 +18,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import Update
 
-from bot.application import build_application, publish_commands
+from bot.application import build_application, publish_commands_if_changed
 from bot.health import readiness, refresh_queue_gauges
 from bot.maintenance import run_maintenance
 from bot.metrics import UPDATE_KINDS, WEBHOOK_REJECTED, WEBHOOK_UPDATES
@@ -47,6 +47,7 @@ TELEGRAM = web.AppKey("telegram", TracebotApplication)  # type: ignore[arg-type]
 MODE = web.AppKey("mode", str)
 SEARCH_REINDEX = web.AppKey("search_reindex", asyncio.Task[int])
 HEAD_REVISION = web.AppKey("head_revision", str)
+COMMAND_MENUS = web.AppKey("command_menus", asyncio.Task[bool])  # True once published, False if unchanged
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
@@ -61,9 +62,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         app[HEAD_REVISION] = head or "base"
         database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
         worker = build_translation_worker(settings, database) if settings.translation_worker == "inline" else None
-        app[SERVICES] = Services(
-            settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker
-        )
+        app[SERVICES] = Services(settings=settings, database=database, catalogs=Catalogs(), translation_worker=worker)
         app[DATABASE] = database
         yield
     finally:
@@ -126,7 +125,6 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         await application.bot.shutdown()  # PTB leaves the sessions open when getMe fails
         raise
     try:
-        await publish_commands(application, services)
         await application.start()
         if mode == "polling":
             assert application.updater is not None
@@ -140,18 +138,30 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         log.info("bot @%s is running (%s)", application.bot.username, mode)
         interval = max(0.5, min(5.0, settings.confirmation_grace_seconds / 2))
         maintenance = asyncio.create_task(run_maintenance(application, services, interval), name="maintenance")
+        # After serving started: the menus are a convenience, and unchanged ones are not sent at all.
+        menus = asyncio.create_task(_publish_menus(application, services), name="command-menus")
+        app[COMMAND_MENUS] = menus
         try:
             yield
         finally:
-            maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await maintenance
+            for task in (menus, maintenance):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
             await application.stop()
         await application.shutdown()
+
+
+async def _publish_menus(application: TracebotApplication, services: BotServices) -> bool:
+    try:
+        return await publish_commands_if_changed(application, services)
+    except Exception:
+        log.exception("publishing the command menus failed; the next start tries again")
+        return False
 
 
 def _refuse(status: int, reason: str) -> web.Response:

@@ -180,6 +180,8 @@ class Tip(Base):
         Index("ix_tips_search_mask_version", "search_mask_version"),
         # The confirmation sweeper claims by due time (migration 0008).
         Index("ix_tips_confirmation_due", "confirmation_next_attempt_at", "id"),
+        # Per-object tallies (objects list, object page) count from the index alone (migration 0014).
+        Index("ix_tips_object_status_country", "object_id", "status", "country_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -352,3 +354,13 @@ class WorkerHeartbeat(Base):
     kind: Mapped[str] = mapped_column(String(32))  # "translation"
     started_at: Mapped[datetime] = mapped_column()
     beat_at: Mapped[datetime] = mapped_column()
+
+
+class Publication(Base):
+    """A digest of what was last published to Telegram (e.g. the command menus), so a start skips it if unchanged."""
+
+    __tablename__ = "publications"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. "commands:<bot id>"
+    digest: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column()

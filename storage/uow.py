@@ -19,6 +19,7 @@ from storage.repositories.audit import ApiTokenRepository, AuditRepository
 from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
+from storage.repositories.publications import PublicationRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.review import ReporterModeration, ReviewRepository
 from storage.repositories.review_stats import ReviewStatsRepository
@@ -39,6 +40,7 @@ class UnitOfWork:
     confirmations: TipConfirmations
     retention: RetentionRepository
     heartbeats: HeartbeatRepository
+    publications: PublicationRepository
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -73,6 +75,7 @@ class UnitOfWork:
         self.confirmations = TipConfirmations(session)
         self.retention = RetentionRepository(session)
         self.heartbeats = HeartbeatRepository(session)
+        self.publications = PublicationRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.login_throttle = LoginThrottleRepository(session)
