@@ -233,12 +233,24 @@ async def load_postgresql(url: str, maker: TipMaker, progress: bool) -> None:
         await connection.copy_records_to_table("campaigns", records=maker.campaign_rows(now), columns=CAMPAIGN_COLUMNS)
         for batch in batches(maker.reporter_rows(now), BATCH * 5):
             await connection.copy_records_to_table("reporters", records=batch, columns=REPORTER_COLUMNS)
+        # Building the tips' secondary indexes once at the end is several times faster than keeping
+        # them (the trigram index above all) current row by row.
+        indexes = await connection.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tips' AND indexdef NOT LIKE '%UNIQUE%'"
+        )
+        for index in indexes:
+            await connection.execute(f'DROP INDEX "{index["indexname"]}"')
         done = 0
         for batch in batches(maker.rows(1), BATCH):
             await connection.copy_records_to_table("tips", records=batch, columns=TIP_COLUMNS)
             done += len(batch)
             if progress:
                 print(f"\r{done:,} tips", end="", flush=True)
+        if progress:
+            print(f"\nbuilding {len(indexes)} indexes", flush=True)
+        await connection.execute("SET maintenance_work_mem = '256MB'")
+        for index in indexes:
+            await connection.execute(index["indexdef"])
         for table in ("objects", "campaigns", "reporters", "tips"):
             await connection.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"

@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from review import admin_views, auth, catalog_views, export, queue, tip_views
+from review.aggregates import AGGREGATES, AggregateCache
 from review.api import build_api
 from review.appkeys import MEDIA_ROOT
 from review.config import DashboardConfig
@@ -50,6 +51,7 @@ def build_dashboard(config: DashboardConfig, media_dir: Path) -> web.Application
     dashboard[PASSWORDS] = _passwords(config)
     dashboard[THROTTLE] = LoginThrottle(config)
     dashboard[OPTIONS] = FilterOptionsCache()
+    dashboard[AGGREGATES] = AggregateCache()
     dashboard.router.add_get("/", home, name="review.home")
     dashboard.router.add_static("/static", STATIC, name="review.static", follow_symlinks=False)
     auth.setup_routes(dashboard)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -23,7 +25,7 @@ from storage.pii import mask_contacts
 from storage.repositories.review import ReviewTip, TipQuery
 from storage.uow import Database
 
-BATCH = 500
+BATCH = 1000
 COLUMNS = (
     "reference", "id", "received_utc", "status", "object", "campaign", "country_code", "country_text",
     "latitude", "longitude", "language", "language_confidence", "text_original", "text_english",
@@ -66,17 +68,32 @@ def tip_row(tip: ReviewTip) -> dict[str, Any]:
 
 
 async def iterate_tips(database: Database, query: TipQuery, batch: int = BATCH) -> AsyncIterator[list[ReviewTip]]:
-    """Every matching tip, newest first, one short transaction per batch (no long-held locks)."""
-    before: int | None = None
-    while True:
+    """Every matching tip, newest first, one short transaction per batch (no long-held locks).
+
+    The next batch is read while the caller turns this one into bytes, so the database and Python
+    work side by side instead of taking turns.
+    """
+
+    async def fetch(before: int | None) -> list[ReviewTip]:
         async with database.unit_of_work() as uow:
-            tips = await uow.review.page(query, before_id=before, limit=batch)
-        if not tips:
-            return
-        yield tips
-        if len(tips) < batch:
-            return
-        before = tips[-1].id
+            return await uow.review.page(query, before_id=before, limit=batch)
+
+    pending = asyncio.create_task(fetch(None))
+    try:
+        while True:
+            tips = await pending
+            if not tips:
+                return
+            if len(tips) == batch:
+                pending = asyncio.create_task(fetch(tips[-1].id))
+            yield tips
+            if len(tips) < batch:
+                return
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
 
 
 def csv_cell(value: Any) -> str:
@@ -90,6 +107,15 @@ def csv_cell(value: Any) -> str:
 def csv_line(values: list[str]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue().encode("utf-8")
+
+
+def csv_chunk(tips: list[ReviewTip]) -> bytes:
+    """A batch of tips as CSV lines: each row built once (masking its texts once), one writer per batch."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in map(tip_row, tips):
+        writer.writerow([csv_cell(row[column]) for column in COLUMNS])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -120,8 +146,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     if kind == "csv":
         await response.write(b"\xef\xbb\xbf" + csv_line(list(COLUMNS)))  # BOM: spreadsheets then read UTF-8
         async for tips in iterate_tips(database, query):
-            chunk = b"".join(csv_line([csv_cell(tip_row(tip)[column]) for column in COLUMNS]) for tip in tips)
-            await response.write(chunk)
+            await response.write(csv_chunk(tips))
             count += len(tips)
     else:
         await response.write(b'{"exported_utc": ' + json.dumps(stamp).encode() + b', "tips": [')

@@ -40,9 +40,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_size=20, max_overflow=20, pool_pre_ping=True
-    )
+    return create_async_engine(url, echo=echo, hide_parameters=True, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
