@@ -283,6 +283,12 @@ def load_sqlite(url: str, maker: TipMaker, progress: bool) -> None:
         insert("objects", OBJECT_COLUMNS, map(stored, maker.objects_rows(now)))
         insert("campaigns", CAMPAIGN_COLUMNS, map(stored, maker.campaign_rows(now)))
         insert("reporters", REPORTER_COLUMNS, map(stored, maker.reporter_rows(now)))
+        indexes = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tips' AND sql IS NOT NULL"
+            " AND sql NOT LIKE 'CREATE UNIQUE%'"
+        ).fetchall()
+        for name, _sql in indexes:  # built once at the end, as on PostgreSQL
+            connection.execute(f'DROP INDEX "{name}"')
         done = 0
         for batch in batches(maker.rows(1), BATCH):
             insert("tips", TIP_COLUMNS, map(stored, batch))
@@ -290,6 +296,8 @@ def load_sqlite(url: str, maker: TipMaker, progress: bool) -> None:
             done += len(batch)
             if progress:
                 print(f"\r{done:,} tips", end="", flush=True)
+        for _name, sql in indexes:
+            connection.execute(sql)
         connection.execute("ANALYZE")
         connection.commit()
     finally:

@@ -14,6 +14,7 @@ from storage.models import Campaign, Moderator, Reporter, Tip, TipNote, TipStatu
 from storage.repositories.search import search_condition
 
 MAX_DUPLICATE_CHAIN = 50
+SEARCH_WINDOW = 20_000  # tips scanned in id order before a search asks the trigram index (see _search_page)
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 
 
@@ -159,15 +160,43 @@ class ReviewRepository:
     ) -> list[ReviewTip]:
         """Up to `limit` tips, newest first: older than `before_id`, or the ones just newer than `after_id`."""
         statement = apply_filters(_review_query(), query).limit(limit)
-        if after_id is not None:
-            statement = statement.where(Tip.id > after_id).order_by(Tip.id.asc())
-            rows = list((await self._session.execute(statement)).all())
-            rows.reverse()
+        if query.text and self._session.get_bind().dialect.name == "postgresql":
+            rows = await self._search_page(statement, before_id, after_id, limit)
+        elif after_id is not None:
+            rows = list((await self._session.execute(statement.where(Tip.id > after_id).order_by(Tip.id))).all())
         else:
             if before_id is not None:
                 statement = statement.where(Tip.id < before_id)
             rows = list((await self._session.execute(statement.order_by(Tip.id.desc()))).all())
+        if after_id is not None:
+            rows.reverse()
         return [_review_tip(row) for row in rows]
+
+    async def _search_page(
+        self, statement: Select[*tuple[Any, ...]], before_id: int | None, after_id: int | None, limit: int
+    ) -> list[Any]:
+        """A page of a text search on PostgreSQL, in whichever of two ways finds it fast.
+
+        PostgreSQL guesses that 1% of tips match any LIKE pattern. For a rare word it then walked the
+        primary key backwards through most of the table (0.96 s at a million tips); made to use the
+        trigram index, it spent 2.6 s collecting a common word's 300,000 matches to keep 51. So the
+        nearest `SEARCH_WINDOW` tips are scanned in order first, which fills the page for any word
+        that is not rare; only if they do not, the trigram index finds the matches (`id + 0` cannot
+        be read in order from the primary key, so the planner cannot walk it).
+        """
+        if after_id is not None:
+            newer = statement.where(Tip.id > after_id)
+            window = newer.where(Tip.id <= after_id + SEARCH_WINDOW).order_by(Tip.id)
+            everywhere = newer.order_by((Tip.id + 0).asc())
+        else:
+            older = statement if before_id is None else statement.where(Tip.id < before_id)
+            top = select(func.max(Tip.id) + 1).scalar_subquery() if before_id is None else before_id
+            window = older.where(Tip.id >= top - SEARCH_WINDOW).order_by(Tip.id.desc())
+            everywhere = older.order_by((Tip.id + 0).desc())
+        rows = list((await self._session.execute(window)).all())
+        if len(rows) < limit:
+            rows = list((await self._session.execute(everywhere)).all())
+        return rows
 
     async def get(self, tip_id: int) -> ReviewTip | None:
         row = (await self._session.execute(_review_query().where(Tip.id == tip_id))).first()
