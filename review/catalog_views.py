@@ -48,15 +48,18 @@ async def object_page(request: web.Request) -> web.StreamResponse:
         summary = await uow.review_stats.object(object_id)
         if summary is None:
             return error_page(request, 404, "No such object", "This object is not in the catalog.")
-        countries = await uow.review_stats.grouped("country", query, limit=25)
-        statuses = await uow.review_stats.grouped("status", query)
         tips = await uow.review.page(query, limit=20)
 
-        async def words() -> tuple[list[tuple[str, int]], int]:
+        async def tallies() -> tuple[list[Tally], list[Tally], list[tuple[str, int]], int]:
+            # Tens of milliseconds each for an object with 100,000 tips; a minute old is fine for charts.
+            countries = await uow.review_stats.grouped("country", query, limit=25)
+            statuses = await uow.review_stats.grouped("status", query)
             texts = await uow.review_stats.english_texts(object_id)
-            return top_words(texts), len(texts)  # counting 5,000 texts' words takes tens of milliseconds
+            return countries, statuses, top_words(texts), len(texts)
 
-        common_words, translated = await aggregates(request).get(("top_words", object_id), STATS_TTL, words)
+        countries, statuses, common_words, translated = await aggregates(request).get(
+            ("object", object_id), STATS_TTL, tallies
+        )
     countries = [Tally(tally.key, _country(tally.key), tally.count) for tally in countries]
     return render(
         request,
