@@ -30,7 +30,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from bench.load_tips import COMMON_WORD, RARE_WORD
-from bench.startup import TOKEN, free_port, proc_rss_mib
+from bench.startup import TOKEN, free_port, proc_rss_mib, server_env
 from emulator import BotApiEmulator
 from storage.db import create_engine
 from storage.models import Tip
@@ -54,19 +54,7 @@ async def server(database_url: str, folder: Path) -> AsyncIterator[tuple[str, in
     emulator = BotApiEmulator(bot_token=TOKEN, bot_username="BenchBot")
     await emulator.start()
     port = free_port()
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATABASE_URL": database_url,
-        "MEDIA_DIR": str(folder / "media"),
-        "SECRET_KEY": "bench-secret-key-0123456789abcdef-0123456789",
-        "WEBHOOK_SECRET": "bench-webhook-secret",
-        "WEB_PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "TRANSLATION_WORKER": "off",
-        "DASHBOARD_COOKIE_SECURE": "false",
-    }
+    env = server_env(emulator, database_url, folder, port, TRANSLATION_WORKER="off", DASHBOARD_COOKIE_SECURE="false")
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", "--webhook", env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -44,11 +44,9 @@ def proc_rss_mib(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["RssAnon"].split()[0]) / 1024
 
 
-async def one_start(
-    emulator: BotApiEmulator, database_url: str, folder: Path, idle: float
-) -> tuple[float, float, tuple[float, float]]:
-    port = free_port()
-    env = {
+def server_env(emulator: BotApiEmulator, database_url: str, folder: Path, port: int, **extra: str) -> dict[str, str]:
+    """The environment of a `tracebot run --webhook` process talking to `emulator`, serving on `port`."""
+    return {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": emulator.base_url,
@@ -56,11 +54,24 @@ async def one_start(
         "MEDIA_DIR": str(folder / "media"),
         "SECRET_KEY": "bench-secret-key-0123456789abcdef-0123456789",
         "WEBHOOK_SECRET": "bench-webhook-secret",
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
         "WEB_PORT": str(port),
         "LOG_LEVEL": "WARNING",
-        "TRANSLATION_WORKER": "inline",
+        **extra,
     }
+
+
+async def one_start(
+    emulator: BotApiEmulator, database_url: str, folder: Path, idle: float
+) -> tuple[float, float, tuple[float, float]]:
+    port = free_port()
+    env = server_env(
+        emulator,
+        database_url,
+        folder,
+        port,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        TRANSLATION_WORKER="inline",
+    )
     before = len(emulator.calls_to("setWebhook"))
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
