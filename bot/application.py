@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import BotCommand
@@ -48,12 +52,42 @@ def build_application(services: BotServices, *, polling: bool) -> TracebotApplic
     return application
 
 
+def menu_digest(services: BotServices) -> str:
+    """What the published menus depend on: the commands and every catalog's source (reads files: call in a thread)."""
+    digest = hashlib.sha256(json.dumps(COMMANDS).encode())
+    digest.update(services.catalogs.fingerprint().encode())
+    return digest.hexdigest()
+
+
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any], services: BotServices) -> None:
     """Set the command menu in every language we speak (`setMyCommands(language_code=...)`)."""
     catalogs = services.catalogs
     for language in catalogs.languages:
-        _ = catalogs.for_language(language).gettext
+        # Compiling a catalog from its .po source takes milliseconds: not on the event loop.
+        _ = (await asyncio.to_thread(catalogs.for_language, language)).gettext
         commands = [BotCommand(name, _(description)[:256]) for name, description in COMMANDS]
         code = None if language == "en" else language
         await application.bot.set_my_commands(commands, language_code=code)
     log.info("published the command menu in %d languages", len(catalogs.languages))
+
+
+async def publish_commands_if_changed(
+    application: Application[Any, Any, Any, Any, Any, Any], services: BotServices
+) -> bool:
+    """Publish the menus unless this bot already has exactly these (a digest in the database says so).
+
+    Run in the background after start-up: 38 `setMyCommands` calls on every start made serving wait
+    a second. The digest is recorded only once every language went through, so a failed or
+    interrupted publication is redone at the next start.
+    """
+    name = f"commands:{application.bot.id}"
+    digest = await asyncio.to_thread(menu_digest, services)
+    async with services.database.unit_of_work() as uow:
+        if await uow.publications.digest(name) == digest:
+            log.debug("the command menus are unchanged; not published again")
+            return False
+    await publish_commands(application, services)
+    async with services.database.unit_of_work() as uow:
+        await uow.publications.record(name, digest, datetime.now(UTC))
+        await uow.commit()
+    return True

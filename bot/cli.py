@@ -13,6 +13,9 @@ from bot.settings import SettingsError, StorageSettings, load_settings, load_sto
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    # httpx (imported by PTB) loads its command-line tool, and with it click, rich and pygments
+    # (5 MiB resident), when they are installed; a failed import is its documented fallback.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from aiohttp import web
 
     from bot.demo_defaults import DEMO_SECRET_KEY, DEMO_TOKEN

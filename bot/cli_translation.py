@@ -9,9 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
 
 from bot.cli_errors import CommandError
 from bot.settings import load_settings, load_storage_settings
@@ -29,8 +26,6 @@ from translations.models import (
     list_installed,
 )
 from translations.routing import normalize_code
-
-console = Console(stderr=True)
 
 ARGOS_ONLY_CODES = {"zt", "pb"}  # argos's codes for traditional Chinese and Brazilian Portuguese
 
@@ -67,6 +62,12 @@ def unknown_language_codes(codes: list[str]) -> list[str]:
 
 
 def _cmd_models_install(args: argparse.Namespace) -> int:
+    # rich is imported here, not at the top: this module is loaded to build the parser of every
+    # `tracebot` command, `run` included, and a bot never draws progress bars.
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
     settings = load_storage_settings()
     packages_dir = settings.argos_packages_dir
     if not args.file and not args.codes:
@@ -112,6 +113,9 @@ def _cmd_models_install(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     settings = load_storage_settings()
     table = Table(title=f"argos packages in {settings.argos_packages_dir}")
     for column in ("from", "to", "version", "path"):

@@ -14,10 +14,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from bot.metrics import TRANSLATION_OLDEST_PENDING, TRANSLATION_QUEUE_DEPTH
+from storage.migrate import revision_of
 from storage.uow import Database
 from translations.worker import HEARTBEAT_KIND, HEARTBEAT_STALE_AFTER, TranslationWorker
 
@@ -58,7 +58,7 @@ async def _check_database(database: Database, head: str, worker: TranslationWork
         connection = await uow.session.connection()
         await connection.execute(text("SELECT 1"))
         report.checks["database"] = "ok"
-        current = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+        current = await connection.run_sync(revision_of)
         if (current or "base") != head:
             report.fail("migrations", f"at {current or 'base'}, head is {head} (run `tracebot db upgrade`)")
             return  # an older schema may lack the heartbeat table

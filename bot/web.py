@@ -18,7 +18,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import Update
 
-from bot.application import build_application, publish_commands
+from bot.application import build_application, publish_commands_if_changed
 from bot.health import readiness, refresh_queue_gauges
 from bot.maintenance import run_maintenance
 from bot.metrics import UPDATE_KINDS, WEBHOOK_REJECTED, WEBHOOK_UPDATES
@@ -53,6 +53,7 @@ TELEGRAM = web.AppKey("telegram", TracebotApplication)  # type: ignore[arg-type]
 MODE = web.AppKey("mode", str)
 SEARCH_REINDEX = web.AppKey("search_reindex", asyncio.Task[int])
 HEAD_REVISION = web.AppKey("head_revision", str)
+COMMAND_MENUS = web.AppKey("command_menus", asyncio.Task[bool])  # True once published, False if unchanged
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
@@ -155,7 +156,6 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         await application.bot.shutdown()  # PTB leaves the sessions open when getMe fails
         raise
     try:
-        await publish_commands(application, services)
         await application.start()
         if mode == "polling":
             assert application.updater is not None
@@ -170,10 +170,14 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         interval = max(0.5, min(5.0, settings.confirmation_grace_seconds / 2))
         # Every proactive send of this process (sweeper, outbox) shares one budget with the other instances.
         limiter = SendLimiter(services.database, settings.telegram_rate_limit)
-        background = [
+        background: list[asyncio.Task[Any]] = [
             asyncio.create_task(run_maintenance(application, services, limiter, interval), name="maintenance"),
             asyncio.create_task(OutboxWorker(application, services, limiter).run_forever(), name="outbox"),
         ]
+        # After serving started: the menus are a convenience, and unchanged ones are not sent at all.
+        menus = asyncio.create_task(_publish_menus(application, services), name="command-menus")
+        app[COMMAND_MENUS] = menus
+        background.append(menus)
         try:
             yield
         finally:
@@ -188,6 +192,14 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         if application.running:
             await application.stop()
         await application.shutdown()
+
+
+async def _publish_menus(application: TracebotApplication, services: BotServices) -> bool:
+    try:
+        return await publish_commands_if_changed(application, services)
+    except Exception:
+        log.exception("publishing the command menus failed; the next start tries again")
+        return False
 
 
 def _refuse(status: int, reason: str) -> web.Response:

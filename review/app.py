@@ -20,6 +20,7 @@ from review import (
     queue,
     tip_views,
 )
+from review.aggregates import AGGREGATES, AggregateCache
 from review.api import build_api
 from review.appkeys import MEDIA_ROOT
 from review.config import DashboardConfig
@@ -94,6 +95,7 @@ def build_dashboard(config: DashboardConfig, media_dir: Path) -> web.Application
     dashboard[PASSWORDS] = _passwords(config)
     dashboard[THROTTLE] = LoginThrottle(config)
     dashboard[OPTIONS] = FilterOptionsCache()
+    dashboard[AGGREGATES] = AggregateCache()
     dashboard.router.add_get("/", home, name="review.home")
     dashboard.router.add_static("/static", STATIC, name="review.static", follow_symlinks=False)
     auth.setup_routes(dashboard)

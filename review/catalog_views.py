@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from review.aggregates import COUNTS_TTL, STATS_TTL, aggregates
 from review.charts import columns, horizontal_bars
 from review.context import MEDIA_DIR, OPTIONS, current_moderator, unit_of_work
 from review.filters import FilterError, TipFilters, parse_filters, path_id, start_of
@@ -26,7 +27,7 @@ IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 
 async def objects_page(request: web.Request) -> web.StreamResponse:
     async with unit_of_work(request) as uow:
-        objects = await uow.review_stats.objects()
+        objects = await aggregates(request).get("objects", COUNTS_TTL, uow.review_stats.objects)
     return render(request, "objects.html", objects=objects)
 
 
@@ -37,10 +38,18 @@ async def object_page(request: web.Request) -> web.StreamResponse:
         summary = await uow.review_stats.object(object_id)
         if summary is None:
             return error_page(request, 404, "No such object", "This object is not in the catalog.")
-        countries = await uow.review_stats.grouped("country", query, limit=25)
-        statuses = await uow.review_stats.grouped("status", query)
         tips = await uow.review.page(query, limit=20)
-        texts = await uow.review_stats.english_texts(object_id)
+
+        async def tallies() -> tuple[list[Tally], list[Tally], list[tuple[str, int]], int]:
+            # Tens of milliseconds each for an object with 100,000 tips; a minute old is fine for charts.
+            countries = await uow.review_stats.grouped("country", query, limit=25)
+            statuses = await uow.review_stats.grouped("status", query)
+            texts = await uow.review_stats.english_texts(object_id)
+            return countries, statuses, top_words(texts), len(texts)
+
+        countries, statuses, common_words, translated = await aggregates(request).get(
+            ("object", object_id), STATS_TTL, tallies
+        )
     countries = [Tally(tally.key, _country(tally.key), tally.count) for tally in countries]
     return render(
         request,
@@ -50,8 +59,8 @@ async def object_page(request: web.Request) -> web.StreamResponse:
         countries=countries,
         country_chart=horizontal_bars("Tips by suggested country", countries, width=460, label_width=130),
         statuses=statuses,
-        words=top_words(texts),
-        translated=len(texts),
+        words=common_words,
+        translated=translated,
     )
 
 
@@ -73,6 +82,7 @@ async def object_status(request: web.Request) -> web.StreamResponse:
             record(uow, me, "object.status", "object", object_id, status=value, previous=old)
         await uow.commit()
     request.config_dict[OPTIONS].invalidate()
+    aggregates(request).invalidate()
     page = f"/review/objects/{object_id}" if me.reads_tips else f"/review/objects/{object_id}/edit"
     return see_other(with_notice(page, "object_status"))
 
@@ -133,17 +143,16 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
     if filters.q and not me.reads_tips:  # counting matches would reveal what tips say
         raise web.HTTPForbidden(text="Searching tip text is for moderators.")
     query = filters.to_query(me.id)
+    period = _default_period(filters, query)
+    cache = aggregates(request)
     async with unit_of_work(request) as uow:
-        total = await uow.review_stats.total(query)
-        period = _default_period(filters, query)
-        per_day = await uow.review_stats.per_day(period)
-        groups = {
-            dimension: await uow.review_stats.grouped(dimension, query, limit=20)
-            for dimension in ("status", "language", "country", "object", "campaign")
-        }
+        breakdown = await cache.get(("breakdown", query), STATS_TTL, lambda: uow.review_stats.breakdown(query))
+        per_day = await cache.get(("per_day", period), STATS_TTL, lambda: uow.review_stats.per_day(period))
         if filters.q:
             await audit_moderator_search(request, uow, "stats", filters.q)
             await uow.commit()
+    total = breakdown.total
+    groups: dict[str, list[Tally]] = {str(dimension): tallies for dimension, tallies in breakdown.groups.items()}
     groups["status"] = [Tally(t.key, STATUS_LABELS.get(t.key, t.key), t.count) for t in groups["status"]]
     groups["country"] = [Tally(t.key, _country(t.key), t.count) for t in groups["country"]]
     groups["language"] = [Tally(t.key, t.key or "undetected", t.count) for t in groups["language"]]

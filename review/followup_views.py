@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from review.aggregates import aggregates
 from review.context import current_moderator, unit_of_work
 from review.filters import path_id
 from review.queue import record
@@ -118,6 +119,7 @@ async def mark_read(request: web.Request) -> web.StreamResponse:
         if count:
             record(uow, me, "followup.read", "tip", tip_id, count=count)
         await uow.commit()
+    aggregates(request).invalidate()  # the queue's "answer waiting" count
     return see_other(with_notice(f"/review/tips/{tip_id}", "read"))
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from handlers.deeplinks import OBJECT_REFERENCE
+from review.aggregates import aggregates
 from review.context import MEDIA_DIR, OPTIONS, config, current_moderator, unit_of_work
 from review.filters import path_id
 from review.queue import record
@@ -143,6 +144,7 @@ async def create_object(request: web.Request) -> web.StreamResponse:
         record(uow, me, "object.create", "object", created.id, reference=reference)
         await uow.commit()
     request.config_dict[OPTIONS].invalidate()
+    aggregates(request).invalidate()  # the objects list is cached briefly
     return see_other(with_notice(f"/review/objects/{created.id}/edit", "object_saved"))
 
 
@@ -172,6 +174,7 @@ async def save_object(request: web.Request) -> web.StreamResponse:
             await uow.objects.set_image(object_id, name, image.sha256)
         record(uow, me, "object.edit", "object", object_id, image_replaced=image is not None)
         await uow.commit()
+    aggregates(request).invalidate()  # the objects list is cached briefly
     return see_other(with_notice(f"/review/objects/{object_id}/edit", "object_saved"))
 
 
@@ -185,6 +188,7 @@ async def move_object(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound()
         record(uow, me, "object.move", "object", object_id, direction=direction)
         await uow.commit()
+    aggregates(request).invalidate()  # the objects list is cached briefly
     return see_other("/review/objects")
 
 

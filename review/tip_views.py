@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from review.aggregates import aggregates
 from review.context import current_moderator, unit_of_work
 from review.filters import FilterError, parse_tip_id, path_id
 from review.queue import record
@@ -105,6 +106,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
         if before:
             record(uow, me, "tip.status", "tip", tip_id, status=value, previous=before[tip_id])
         await uow.commit()
+    aggregates(request).invalidate()  # the queue tabs and statistics show the change at once
     return see_other(_detail_url(tip_id, "status"))
 
 
@@ -119,6 +121,7 @@ async def assign(request: web.Request) -> web.StreamResponse:
         if changed:
             record(uow, me, "tip.assign", "tip", tip_id, assigned_to=me.username if to_me else None)
         await uow.commit()
+    aggregates(request).invalidate()  # the queue tabs and statistics show the change at once
     return see_other(_detail_url(tip_id, "assigned"))
 
 
@@ -155,6 +158,7 @@ async def link_duplicate(request: web.Request) -> web.StreamResponse:
             return error_page(request, 400, "Cannot link", str(exc).capitalize() + ".")
         record(uow, me, "tip.duplicate", "tip", tip_id, duplicate_of=original, previous=previous)
         await uow.commit()
+    aggregates(request).invalidate()  # the queue tabs and statistics show the change at once
     return see_other(_detail_url(tip_id, "duplicate"))
 
 

@@ -40,7 +40,21 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, hide_parameters=True, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if make_url(url).get_driver_name() == "asyncpg":
+        # asyncpg prepares every statement; after five runs PostgreSQL may switch to a generic plan
+        # that ignores the values, and a queue filtered by status, country and language went from
+        # 2 ms to 256 ms at a million tips. Planning each time costs about a millisecond.
+        connect_args["server_settings"] = {"plan_cache_mode": "force_custom_plan"}
+    return create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -200,6 +200,8 @@ class Tip(Base):
         # Urgent tips head the queue (ORDER BY urgent DESC, id DESC); the alert sender claims by due time (0011).
         Index("ix_tips_urgent_id", "urgent", "id"),
         Index("ix_tips_urgent_alert_due", "urgent_alert_next_attempt_at", "id"),
+        # Per-object tallies (objects list, object page) count from the index alone (migration 0014).
+        Index("ix_tips_object_status_country", "object_id", "status", "country_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -548,3 +550,13 @@ class SendSlot(Base):
 
     key: Mapped[str] = mapped_column(String(48), primary_key=True)
     free_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Publication(Base):
+    """A digest of what was last published to Telegram (e.g. the command menus), so a start skips it if unchanged."""
+
+    __tablename__ = "publications"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. "commands:<bot id>"
+    digest: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column()

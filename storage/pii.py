@@ -21,6 +21,9 @@ EMAIL = re.compile(r"[\w.+-]{1,64}[@\uff20\ufe6b][\w-]{1,63}(?:\.[\w-]{1,63})+",
 _SEPARATOR = r"(?:[^\S\r\n\v\f\u2028\u2029]|[/()\-\u2010-\u2015\u2212])"
 PHONE_CANDIDATE = re.compile(rf"(?<![\w+.])\+?\(?\d(?:{_SEPARATOR}{{0,2}}\d){{6,16}}(?![\w.]\d)")
 _HAS_SEPARATOR = re.compile(_SEPARATOR)
+# Every e-mail match has one of EMAIL's at signs and every phone candidate a digit: without either,
+# neither pattern can match.
+_CONTACT_TRIGGER = re.compile(r"[@\uff20\ufe6b\d]")
 EMAIL_MASK = "[e-mail hidden]"
 PHONE_MASK = "[phone number hidden]"
 _WHITESPACE = re.compile(r"\s+")
@@ -47,6 +50,8 @@ def mask_contacts(text: str | None, *, email_mask: str = EMAIL_MASK, phone_mask:
     """The text with e-mail addresses and phone numbers replaced by placeholders."""
     if not text:
         return text or ""
+    if _CONTACT_TRIGGER.search(text) is None:
+        return text  # most tips: exports mask two texts per row, and this check is 30x cheaper
     masked = EMAIL.sub(email_mask, text)
     return PHONE_CANDIDATE.sub(lambda match: phone_mask if looks_like_phone(match.group()) else match.group(), masked)
 

@@ -24,6 +24,7 @@ from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.publications import PublicationRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.review import ReporterModeration, ReviewRepository
 from storage.repositories.review_stats import ReviewStatsRepository
@@ -54,6 +55,7 @@ class UnitOfWork:
     announcements: AnnouncementRepository
     outbox: OutboxRepository
     send_slots: SendSlotRepository
+    publications: PublicationRepository
     # The moderator dashboard.
     moderators: ModeratorRepository
     web_sessions: WebSessionRepository
@@ -95,6 +97,7 @@ class UnitOfWork:
         self.announcements = AnnouncementRepository(session)
         self.outbox = OutboxRepository(session)
         self.send_slots = SendSlotRepository(session)
+        self.publications = PublicationRepository(session)
         self.moderators = ModeratorRepository(session)
         self.web_sessions = WebSessionRepository(session)
         self.login_throttle = LoginThrottleRepository(session)

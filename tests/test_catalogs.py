@@ -315,7 +315,8 @@ async def test_reporter_is_served_in_their_telegram_language(
         lambda message: HTML_TAG.sub("", _("<b>How this works</b>")) in message.plain_text
     )
     assert "/delete_my_data" in help_text.plain_text
-    # The command menu is published per language at start-up (setMyCommands with language_code).
+    # The command menu is published per language after start-up (setMyCommands with language_code).
+    assert await bot.command_menus_published()
     menus = {code: commands for (_scope, code), commands in emulator.state.commands.items()}
     assert set(menus) == {"", *TRANSLATED_LANGUAGES}
     descriptions = {command["command"]: command["description"] for command in menus[language]}

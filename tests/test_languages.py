@@ -47,6 +47,7 @@ async def test_arabic_reporter_gets_arabic(bot: RunningBot, emulator: BotApiEmul
 
 
 async def test_command_menus_per_language(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    assert await bot.command_menus_published()  # in the background, after serving started
     languages = {language for (_scope, language) in emulator.commands}
     assert {"de", "pl", "ar"} <= languages and len(languages) >= 26
     german = next(commands for (_scope, language), commands in emulator.commands.items() if language == "de")

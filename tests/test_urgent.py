@@ -175,6 +175,7 @@ async def test_help_button_then_a_typed_country(bot: RunningBot, emulator: BotAp
 
 
 async def test_menu_has_urgent_in_every_language(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    await bot.command_menus_published()  # published in the background after start-up
     calls = [call for call in emulator.calls if call.method == "setMyCommands"]
     labels = {
         str(call.params.get("language_code") or "en"): dict(

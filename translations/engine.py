@@ -28,13 +28,15 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import ctranslate2
-import sentencepiece as spm
+from typing import TYPE_CHECKING
 
 from translations.models import ENGLISH, InstalledModel, list_installed
 from translations.routing import MAX_HOPS, find_route, normalize_code
 from translations.sentences import join_sentences, split_sentences
+
+if TYPE_CHECKING:  # imported when a model is first loaded: 7 MiB a bot without models never needs
+    import ctranslate2
+    import sentencepiece as spm
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +165,9 @@ class TranslationEngine:
                 loaded = self._loaded.get(model.path)
                 if loaded is not None and loaded.model == model:
                     return loaded
+            import ctranslate2
+            import sentencepiece as spm
+
             try:
                 translator = ctranslate2.Translator(
                     str(model.model_dir),

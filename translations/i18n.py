@@ -7,6 +7,7 @@ build step and no stale `.mo` file can ever be served.
 from __future__ import annotations
 
 import gettext
+import hashlib
 import io
 import threading
 from functools import cached_property
@@ -48,6 +49,14 @@ class Catalogs:
         """Languages with a catalog, English first."""
         found = {path.parent.parent.name for path in self._locales_dir.glob(f"*/LC_MESSAGES/{self._domain}.po")}
         return (SOURCE_LANGUAGE, *sorted(found - {SOURCE_LANGUAGE}))
+
+    def fingerprint(self) -> str:
+        """A digest of every catalog's source: it changes when any translation does (nothing is compiled)."""
+        digest = hashlib.sha256()
+        for language in self.languages:
+            path = self._locales_dir / language / "LC_MESSAGES" / f"{self._domain}.po"
+            digest.update(language.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
+        return digest.hexdigest()
 
     def resolve(self, *candidates: str | None) -> str:
         """The first candidate language we have a catalog for, else English."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, case, func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Campaign, ObjectStatus, Tip, TipStatus, TracedObject
 from storage.repositories.review import TipQuery, apply_filters
 
 Dimension = Literal["language", "country", "object", "campaign", "status"]
+DIMENSIONS: tuple[Dimension, ...] = ("status", "language", "country", "object", "campaign")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,14 @@ class Tally:
     key: str
     label: str
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """How many tips match, and the biggest groups of them along each dimension."""
+
+    total: int
+    groups: dict[Dimension, list[Tally]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,31 +109,76 @@ class ReviewStatsRepository:
         )
         return [text for text in await self._session.scalars(statement) if text]
 
-    async def objects(self) -> list[ObjectSummary]:
-        tips = func.count(Tip.id)
-        new_tips = func.sum(case((Tip.status == TipStatus.NEW, 1), else_=0))
-        statement = (
-            select(TracedObject, tips, new_tips)
-            .outerjoin(Tip, Tip.object_id == TracedObject.id)
-            .group_by(TracedObject.id)
+    def _summaries(self, object_id: int | None = None) -> Select[TracedObject, int, int]:
+        # Count per object first (an index-only scan of ix_tips_object_status_country), then join the
+        # 200 objects: joining every tip to its object before grouping took 7x as long at a million.
+        counts = select(
+            Tip.object_id,
+            func.count().label("tips"),
+            func.count().filter(Tip.status == TipStatus.NEW).label("new_tips"),
+        ).group_by(Tip.object_id)
+        objects = select(TracedObject)
+        if object_id is not None:
+            counts, objects = counts.where(Tip.object_id == object_id), objects.where(TracedObject.id == object_id)
+        tallies = counts.subquery()
+        return (
+            objects.add_columns(tallies.c.tips, tallies.c.new_tips)
+            .outerjoin(tallies, tallies.c.object_id == TracedObject.id)
             .order_by(TracedObject.position, TracedObject.id)
         )
-        return [
-            ObjectSummary(
-                id=row.id,
-                reference=row.reference,
-                question=row.question,
-                hint=row.hint,
-                image_path=row.image_path,
-                status=row.status,
-                tips=int(total or 0),
-                new_tips=int(new or 0),
-            )
-            for row, total, new in (await self._session.execute(statement)).all()
-        ]
+
+    async def objects(self) -> list[ObjectSummary]:
+        return [_summary(row, total, new) for row, total, new in (await self._session.execute(self._summaries())).all()]
 
     async def object(self, object_id: int) -> ObjectSummary | None:
-        return next((item for item in await self.objects() if item.id == object_id), None)
+        found = (await self._session.execute(self._summaries(object_id))).first()
+        return _summary(found[0], found[1], found[2]) if found is not None else None
+
+    async def breakdown(self, query: TipQuery, limit: int = 20) -> Breakdown:
+        """The total and the `limit` biggest groups per dimension, in one pass over the tips on PostgreSQL."""
+        if self._session.get_bind().dialect.name != "postgresql":  # SQLite has no GROUPING SETS
+            each = {dimension: await self.grouped(dimension, query, limit) for dimension in DIMENSIONS}
+            return Breakdown(await self.total(query), each)
+        columns = {
+            "status": Tip.status,
+            "language": Tip.language,
+            "country": Tip.country_code,
+            "object": Tip.object_id,
+            "campaign": Tip.campaign_id,
+        }
+        flags = [func.grouping(column) for column in columns.values()]
+        statement = apply_filters(select(*columns.values(), *flags, func.count()).select_from(Tip), query).group_by(
+            func.grouping_sets(*columns.values(), text("()"))
+        )
+        total = 0
+        found: dict[Dimension, list[tuple[Any, int]]] = {dimension: [] for dimension in DIMENSIONS}
+        for row in (await self._session.execute(statement)).all():
+            values, grouped_out, count = row[:5], row[5:10], int(row[10])
+            if all(grouped_out):
+                total = count
+                continue
+            index = grouped_out.index(0)
+            found[DIMENSIONS[index]].append((values[index], count))
+        # Objects and campaigns are shown by reference and code, as `grouped` joins them.
+        names: dict[Dimension, dict[Any, str]] = {
+            "object": await self._labels(TracedObject.id, TracedObject.reference),
+            "campaign": await self._labels(Campaign.id, Campaign.code),
+        }
+        groups: dict[Dimension, list[Tally]] = {}
+        for dimension, pairs in found.items():
+            biggest = sorted(pairs, key=lambda pair: -pair[1])[:limit]
+            groups[dimension] = [
+                Tally(
+                    "" if key is None else str(key),
+                    names[dimension].get(key, "") if dimension in names else ("" if key is None else str(key)),
+                    count,
+                )
+                for key, count in biggest
+            ]
+        return Breakdown(total, groups)
+
+    async def _labels(self, key: Any, label: Any) -> dict[Any, str]:
+        return {row[0]: row[1] for row in (await self._session.execute(select(key, label))).all()}
 
     async def set_object_status(self, object_id: int, status: ObjectStatus) -> str | None:
         """Change an object's status; returns the old one (None if there is no such object)."""
@@ -167,3 +221,16 @@ class ReviewStatsRepository:
     async def campaign_choices(self) -> list[tuple[int, str]]:
         rows = await self._session.execute(select(Campaign.id, Campaign.code).order_by(Campaign.code))
         return [(campaign_id, code) for campaign_id, code in rows.all()]
+
+
+def _summary(row: TracedObject, total: int | None, new: int | None) -> ObjectSummary:
+    return ObjectSummary(
+        id=row.id,
+        reference=row.reference,
+        question=row.question,
+        hint=row.hint,
+        image_path=row.image_path,
+        status=row.status,
+        tips=int(total or 0),
+        new_tips=int(new or 0),
+    )

@@ -14,7 +14,7 @@ from bot.catalog import import_catalog
 from bot.demo_catalog import write_demo_catalog
 from bot.services import BotServices
 from bot.settings import Settings, load_settings
-from bot.web import SERVICES, Mode, create_web_app
+from bot.web import COMMAND_MENUS, SERVICES, Mode, create_web_app
 from emulator import BotApiEmulator
 
 TOKEN = "123456:TEST-token"
@@ -46,6 +46,10 @@ class RunningBot:
     @property
     def services(self) -> BotServices:
         return self.app[SERVICES]
+
+    async def command_menus_published(self) -> bool:
+        """Wait for the background publication of the command menus; False when they were unchanged."""
+        return await self.app[COMMAND_MENUS]
 
 
 @asynccontextmanager

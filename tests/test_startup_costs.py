@@ -1,0 +1,46 @@
+"""What a start costs: heavy modules stay unloaded until used, and the schema check needs no Alembic."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+from alembic.script import ScriptDirectory
+
+from storage.db import create_engine
+from storage.migrate import alembic_config, current_revision, head_revision, upgrade
+
+# Imported by `tracebot run` only when needed: a migration, a translation model, a CLI progress bar.
+LAZY = ("alembic", "ctranslate2", "sentencepiece", "rich", "click", "pygments", "sqlalchemy.dialects.postgresql")
+SERVER_IMPORTS = """
+import sys
+sys.modules.setdefault("httpx._main", None)  # as `tracebot run` does
+from bot.cli import build_parser
+build_parser()
+import bot.web, review
+print(" ".join(name for name in sys.argv[1:] if name in sys.modules))
+"""
+
+
+def test_the_server_loads_no_heavy_module_it_does_not_use() -> None:
+    loaded = subprocess.run(
+        [sys.executable, "-c", SERVER_IMPORTS, *LAZY], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert loaded == []
+
+
+def test_head_revision_read_from_the_files_is_alembics() -> None:
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def test_current_revision_without_alembic(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        assert await current_revision(engine) is None  # nothing migrated yet
+        await asyncio.to_thread(upgrade, database_url, "0003")
+        assert await current_revision(engine) == "0003"
+        await asyncio.to_thread(upgrade, database_url)
+        assert await current_revision(engine) == head_revision()
+    finally:
+        await engine.dispose()
