@@ -191,8 +191,7 @@ async def test_search_pages_are_the_same_whichever_way_they_are_found(
     assert [tip.id for tip in back] == [tip.id for tip in first]
 
 
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 async def test_postgresql_plans_each_statement_for_its_values(database: Database) -> None:
     async with database.unit_of_work() as uow:
-        if uow.session.get_bind().dialect.name != "postgresql":
-            pytest.skip("a PostgreSQL setting")
         assert await uow.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
