@@ -77,7 +77,7 @@ async def tips(request: web.Request) -> web.StreamResponse:
         raise FilterError("assigned=me needs a moderator; API tokens have none")
     async with unit_of_work(request) as uow:
         rows = await uow.review.page(
-            filters.to_query(), before_id=cursor.before, after_id=cursor.after, limit=limit + 1
+            filters.to_query(), before_id=cursor.before, after_id=cursor.after, limit=limit + 1, urgent_first=False
         )
         await _audit_search(request, uow, "api", filters.q)
     if cursor.after is not None:

@@ -31,9 +31,8 @@ SLICE = 200  # rows made into bytes at a time on the event loop (a few milliseco
 COLUMNS = (
     "reference", "id", "received_utc", "status", "object", "campaign", "country_code", "country_text",
     "latitude", "longitude", "language", "language_confidence", "text_original", "text_english",
-    "translation_status", "reporter_alias", "assigned_to", "duplicate_of", "urgent",
-    "translation_status", "reporter_alias", "assigned_to", "duplicate_of", "followup_consent", "answers_waiting",
-    "thread",
+    "translation_status", "reporter_alias", "assigned_to", "duplicate_of", "urgent", "followup_consent",
+    "answers_waiting", "thread",
 )  # fmt: skip
 
 

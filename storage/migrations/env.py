@@ -15,6 +15,13 @@ target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a SQLite table by copying it and dropping the old one; with foreign keys
+        # on, that DROP fires every child row's ON DELETE rule (notes, answers, campaign links would
+        # be deleted or unlinked). SQLite ignores this pragma inside a transaction, so it goes to
+        # the driver before SQLAlchemy's first BEGIN; the integrity is checked after (below).
+        _pragma(connection, "PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -23,6 +30,18 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left rows that break foreign keys: {broken[:5]}")
+
+
+def _pragma(connection: Connection, statement: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 async def _run_online() -> None:

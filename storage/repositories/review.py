@@ -182,18 +182,33 @@ class ReviewRepository:
         self._session = session
 
     async def page(
-        self, query: TipQuery, *, before_id: int | None = None, after_id: int | None = None, limit: int = 50
+        self,
+        query: TipQuery,
+        *,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: int = 50,
+        urgent_first: bool = True,
     ) -> list[ReviewTip]:
         """Up to `limit` tips in queue order (urgent first, then newest first): after the tip `before_id`
         in that order, or the ones just before the tip `after_id`. A cursor is a tip id; its urgency
         is looked up, so links keep their simple shape and stay valid if the flag never changes. A text
-        search on PostgreSQL is the exception: newest first by id only (see `_search_page`)."""
+        search on PostgreSQL is the exception: newest first by id only (see `_search_page`), as is
+        every page with `urgent_first=False` (the API, whose clients poll with `after=<newest id>`)."""
         statement = apply_filters(_review_query(), query).limit(limit)
         if query.text and self._session.get_bind().dialect.name == "postgresql":
             # Searches are in id order (see `_search_page`); their cursors are ids too.
             rows = await self._search_page(statement, before_id, after_id, limit)
             if after_id is not None:
                 rows.reverse()
+        elif not urgent_first:
+            if after_id is not None:
+                rows = list((await self._session.execute(statement.where(Tip.id > after_id).order_by(Tip.id))).all())
+                rows.reverse()
+            else:
+                if before_id is not None:
+                    statement = statement.where(Tip.id < before_id)
+                rows = list((await self._session.execute(statement.order_by(Tip.id.desc()))).all())
         elif after_id is not None:
             urgent = bool(await self._session.scalar(select(Tip.urgent).where(Tip.id == after_id)))
             statement = statement.where(_before_in_queue(urgent, after_id)).order_by(Tip.urgent.asc(), Tip.id.asc())

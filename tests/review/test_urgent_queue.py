@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 from storage.repositories import TipDraft
 from storage.uow import Database
 from tests.review.support import PASSWORD, Seeded, sign_in
+from tests.review.test_export_api import TOKEN, make_token
 
 ROW = re.compile(r'<tr data-tip="(T-\d{6})"( class="urgent")?>')
 
@@ -88,6 +89,20 @@ async def test_keyset_pages_keep_the_urgent_order(
     assert len(expected) > 10, "two pages"
     assert [tip_id for tip_id, _ in await rows(client, f"after={expected[10]}")] == expected[:10]
     assert [tip_id for tip_id, _ in await rows(client, f"after={expected[2]}")] == expected[:2], "back to the urgent"
+
+
+async def test_the_api_stays_in_id_order_for_pollers(
+    admin: TestClient[Any, Any], seeded: Seeded, urgent_mix: list[int], database: Database
+) -> None:
+    """`after=<newest id seen>` must return every newer tip, urgent or not (the queue's order is for people)."""
+    await make_token(database)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    first, newer, second, newest = urgent_mix
+    listed = await (await admin.get("/api/tips?limit=100", headers=auth)).json()
+    assert [tip["id"] for tip in listed["tips"]] == [newest, second, newer, first, *reversed(seeded.tips)]
+    polled = await (await admin.get(f"/api/tips?after={first}", headers=auth)).json()
+    assert [tip["id"] for tip in polled["tips"]] == [newest, second, newer]
+    assert [tip["urgent"] for tip in polled["tips"]] == [False, True, False]
 
 
 async def test_an_urgent_report_without_an_object_is_shown_and_exported(
