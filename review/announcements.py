@@ -11,6 +11,7 @@ Who may do this (admins and campaign managers) is decided with every other route
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from storage.repositories.announcements import AnnouncementRecord
 from storage.uow import UnitOfWork
 from translations.i18n import Catalogs, native_name
 
+log = logging.getLogger(__name__)
 MAX_TEXT = 4096  # Telegram's message limit
 MAX_CAPTION = 1024  # with an object the text is the photo's caption
 LANGUAGES = Catalogs().languages
@@ -52,8 +54,12 @@ def _text(value: object, limit: int, *, required: bool) -> str:
     text = (value if isinstance(value, str) else "").replace("\r\n", "\n").strip()
     if required and not text:
         raise FormError("Write the English text.")
-    if len(text) > limit:
-        raise FormError(f"Texts can be at most {limit} characters (with an object, the photo caption's limit).")
+    # Telegram counts UTF-16 code units (an emoji is two); texts are sent as plain text.
+    if len(text.encode("utf-16-le")) // 2 > limit:
+        raise FormError(
+            f"Texts can be at most {limit} characters as Telegram counts them (an emoji counts as two; "
+            f"{MAX_CAPTION} with an object, the photo caption's limit)."
+        )
     return text
 
 
@@ -168,13 +174,17 @@ async def translate(request: web.Request) -> web.StreamResponse:
     machine: dict[str, str] = {}
     untranslatable: list[str] = []
     for language in wanted:
-        if translator is None or not await asyncio.to_thread(translator.can_translate, "en", language):
+        try:
+            if translator is None or not await asyncio.to_thread(translator.can_translate, "en", language):
+                untranslatable.append(language)
+                continue
+            # CPU-heavy: off the event loop.
+            [machine[language]] = await asyncio.to_thread(
+                translator.translate_batch, "en", [announcement.text_en], language
+            )
+        except Exception as error:  # noqa: BLE001 - a broken model: that language gets the English text
+            log.warning("announcement %s: en->%s failed (%s)", announcement_id, language, type(error).__name__)
             untranslatable.append(language)
-            continue
-        # CPU-heavy: off the event loop.
-        [machine[language]] = await asyncio.to_thread(
-            translator.translate_batch, "en", [announcement.text_en], language
-        )
     form = {"text_en": announcement.text_en, "object_id": str(announcement.object_id or "")}
     form.update({f"text_{language}": text for language, text in {**announcement.translations, **machine}.items()})
     async with unit_of_work(request) as uow:

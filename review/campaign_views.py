@@ -12,6 +12,7 @@ from datetime import date
 from aiohttp import web
 
 from handlers.deeplinks import CAMPAIGN_CODE
+from review.aggregates import aggregates
 from review.context import OPTIONS, current_moderator, unit_of_work
 from review.filters import FilterError, parse_day, path_id
 from review.object_views import Form, FormError, form_text
@@ -156,6 +157,7 @@ async def save_campaign(request: web.Request) -> web.StreamResponse:
         record(uow, me, action, "campaign", saved.id, code=saved.code, status=saved.status)
         await uow.commit()
     request.config_dict[OPTIONS].invalidate()
+    aggregates(request).invalidate()  # statistics name campaigns by code
     return see_other(with_notice(f"/review/campaigns/{saved.id}/edit", "campaign_saved"))
 
 

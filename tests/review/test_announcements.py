@@ -146,6 +146,8 @@ async def test_hostile_forms_get_a_clear_4xx(announcer: tuple[TestClient[Any, An
     csrf = await page_csrf(client, "/review/announcements/new")
     too_long = await post(client, "/review/announcements", csrf, text_en="x" * 5000, object_id="")
     assert too_long.status == 400 and "at most 4096" in await too_long.text()
+    emoji = await post(client, "/review/announcements", csrf, text_en="\U0001f50e" * 2100, object_id="")
+    assert emoji.status == 400, "2,100 emoji are 4,200 UTF-16 units: over Telegram's 4,096"
     forged_object = await post(client, "/review/announcements", csrf, text_en="Hi", object_id="99999999999999999999")
     assert forged_object.status == 400 and "Choose an object" in await forged_object.text()
     empty = await post(client, "/review/announcements", csrf, text_en="   ", object_id="")
@@ -156,6 +158,22 @@ async def test_hostile_forms_get_a_clear_4xx(announcer: tuple[TestClient[Any, An
     assert (await client.get("/review/announcements/99999999999999999999999")).status == 404
     assert (await post(client, "/review/announcements/424242/send", csrf)).status == 404
     assert [row for row in await outbox(database)] == []
+
+
+async def test_a_broken_model_leaves_the_english_text(
+    announcer: tuple[TestClient[Any, Any], Database, Seeded], packages: Path
+) -> None:
+    client, _, _ = announcer
+    models = await asyncio.to_thread(lambda: list(packages.rglob("model.bin")))
+    assert models
+    for model in models:
+        await asyncio.to_thread(model.write_bytes, b"corrupted")  # a real engine failure, not a stand-in
+    csrf = await page_csrf(client, "/review/announcements/new")
+    url = (await post(client, "/review/announcements", csrf, text_en=ENGLISH, object_id="")).headers["Location"]
+    translated = await post(client, f"{url}/translate", csrf)
+    assert translated.status == 200
+    html = await translated.text()
+    assert textarea(html, "text_de") == "" and "No translation model for: de" in html
 
 
 async def test_moderators_may_read_but_not_send(
