@@ -79,7 +79,8 @@ class ReviewStatsRepository:
             statement = (
                 select(TracedObject.id, TracedObject.reference, count)
                 .select_from(Tip)
-                .join(TracedObject, TracedObject.id == Tip.object_id)
+                # Outer: urgent reports about no object are a group too, as in `breakdown`.
+                .outerjoin(TracedObject, TracedObject.id == Tip.object_id)
                 .group_by(TracedObject.id, TracedObject.reference)
             )
         elif dimension == "campaign":
