@@ -35,7 +35,6 @@ SEND_LEASE = timedelta(seconds=20)  # longer than a Bot API call may take (timeo
 IDLE_POLL = 1.0  # only one sender per process looks while the outbox is empty
 RECOVER_EVERY = 5.0
 MAX_ATTEMPTS = 5
-MAX_CAPTION = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +142,28 @@ class OutboxWorker:
         text = announcement.translations.get(job.language) or announcement.text_en
         if obj is None:
             return lambda: bot.send_message(chat_id, text, parse_mode=None)
-        photo: str | bytes
         if obj.telegram_file_id:
-            photo = obj.telegram_file_id
-        else:
-            try:
-                photo = await asyncio.to_thread((self._services.media_dir / obj.image_path).read_bytes)
-            except OSError:
-                log.warning("announcement %s: the object's image cannot be read", job.announcement_id)
-                return Outcome(OutboxState.FAILED, "no_image")
-        return lambda: bot.send_photo(chat_id, photo, caption=text[:MAX_CAPTION], parse_mode=None, protect_content=True)
+            file_id = obj.telegram_file_id
+            return lambda: bot.send_photo(chat_id, file_id, caption=text, parse_mode=None, protect_content=True)
+        try:
+            image = await asyncio.to_thread((self._services.media_dir / obj.image_path).read_bytes)
+        except OSError:
+            log.warning("announcement %s: the object's image cannot be read", job.announcement_id)
+            return Outcome(OutboxState.FAILED, "no_image")
+        object_id, image_path, database = obj.id, obj.image_path, self._services.database
+
+        async def upload() -> object:
+            message = await bot.send_photo(chat_id, image, caption=text, parse_mode=None, protect_content=True)
+            if message.photo:  # later rows reuse Telegram's copy instead of uploading it once per subscriber
+                try:
+                    async with database.unit_of_work() as uow:
+                        await uow.objects.remember_file_id(object_id, message.photo[-1].file_id, image_path)
+                        await uow.commit()
+                except Exception:  # the message went out: a lost cache entry must not make it look unsent
+                    log.exception("announcement %s: the photo's file id was not kept", job.announcement_id)
+            return message
+
+        return upload
 
     def _chat_id(self, job: OutboxJob) -> int | Outcome:
         if job.kind == PREVIEW:

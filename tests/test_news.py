@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from emulator import BotApiEmulator
 from emulator.users import SimulatedUser
@@ -145,6 +145,8 @@ async def test_an_announcement_with_an_object_reaches_subscribers_in_their_langu
         assert not english_reader.messages[-1].plain_text.startswith("Three"), "a preview goes to nobody else"
 
         async with database.unit_of_work() as uow:
+            # As if nobody had been shown the object yet: the first send uploads it, later ones reuse it.
+            await uow.session.execute(update(TracedObject).values(telegram_file_id=None))
             await uow.announcements.move(announcement_id, (AnnouncementState.DRAFT,), state=AnnouncementState.SENDING)
             assert await uow.outbox.enqueue_announcement(announcement_id, now) == 2
             await uow.commit()
@@ -160,3 +162,5 @@ async def test_an_announcement_with_an_object_reaches_subscribers_in_their_langu
             await asyncio.sleep(0.25)
         assert state == AnnouncementState.DONE
         assert not any("online" in message.plain_text for message in not_subscribed.messages)
+        async with database.unit_of_work() as uow:
+            assert await uow.session.scalar(select(TracedObject.telegram_file_id).where(TracedObject.id == object_id))
