@@ -18,6 +18,7 @@ from handlers.delivery import Failure, classify, retry_after_seconds
 from handlers.followup import question_keyboard
 from handlers.tip import confirmation_text
 from handlers.turn import Step
+from handlers.urgent import contacts_message, passed_as_urgent
 from storage.privacy import InvalidToken
 from storage.repositories.followup_outbox import DueQuestion
 from storage.repositories.tips import DueConfirmation
@@ -89,9 +90,14 @@ async def _send_reference(
     _ = services.catalogs.for_language(tip.language or services.settings.default_language).gettext
     # A re-send is proactive: it shares the limiter with announcements (keyed by tip when no reporter).
     key = chat_key(tip.reporter_id) if tip.reporter_id is not None else f"tip:{tip.tip_id}"
+    if tip.urgent:  # the lost message was the emergency contacts: they matter more than the reference
+        contacts = contacts_message(_, services.hotlines, tip.country_code)
+        text = f"{contacts}\n\n{passed_as_urgent(_, tip.tip_id)}"
+    else:
+        text = confirmation_text(_, tip.tip_id, followup=tip.followup_consent)
     try:
         async with limiter.slot(key):
-            await application.bot.send_message(chat_id, confirmation_text(_, tip.tip_id, followup=tip.followup_consent))
+            await application.bot.send_message(chat_id, text)
     except RetryAfter as error:
         await limiter.pause(retry_after_seconds(error), key)
         log.warning("tip %s: reference not sent (429); retrying later", tip.tip_id)

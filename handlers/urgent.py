@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Callable
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -23,6 +24,7 @@ from handlers.turn import Outgoing, Step, Turn, in_turn
 from storage.models import format_tip_reference
 from storage.repositories import TipDraft
 from translations.countries import is_country_code, normalize_country
+from translations.safety.hotlines import Hotlines
 from translations.safety.phrases import find_disclosure
 
 STEPS = (Step.URGENT_COUNTRY, Step.URGENT_COUNTRY_TYPED, Step.URGENT_DETAILS)
@@ -34,8 +36,13 @@ COUNTRY_KEY = "urgent_country"  # draft: the country chosen after /urgent, for t
 
 def contacts_text(turn: Turn, country_code: str | None) -> str:
     """Who to call now, in the tipster's language: short, the emergency number first."""
-    _ = turn.gettext
-    contacts = turn.context.services.hotlines.for_country(country_code)
+    return contacts_message(turn.gettext, turn.context.services.hotlines, country_code)
+
+
+def contacts_message(gettext: Callable[[str], str], hotlines: Hotlines, country_code: str | None) -> str:
+    """`contacts_text` for code without a turn (the reference sweeper re-sending an urgent report's message)."""
+    _ = gettext
+    contacts = hotlines.for_country(country_code)
     if contacts is None:
         return _("<b>If a child is in danger now, call your local emergency number.</b>")
     lines = [_("<b>If a child is in danger now, call {number}.</b>").format(number=html.escape(contacts.emergency))]
@@ -44,6 +51,12 @@ def contacts_text(turn: Turn, country_code: str | None) -> str:
     if contacts.hotline_url:
         lines.append(_("Report abuse images online: {url}").format(url=html.escape(str(contacts.hotline_url))))
     return "\n".join(lines)
+
+
+def passed_as_urgent(gettext: Callable[[str], str], tip_id: int) -> str:
+    return gettext("Your message was passed to investigators as urgent ({reference}).").format(
+        reference=format_tip_reference(tip_id)
+    )
 
 
 async def _known_country(turn: Turn) -> str | None:
@@ -102,9 +115,7 @@ async def _report(turn: Turn, text: str, origin: str) -> None:
     turn.uow.audit.append(
         actor="tracebot", action="tip.urgent", target_type="tip", target_id=tip_id, details={"origin": origin}
     )
-    passed = turn.gettext("Your message was passed to investigators as urgent ({reference}).").format(
-        reference=format_tip_reference(tip_id)
-    )
+    passed = passed_as_urgent(turn.gettext, tip_id)
     if country is None:
         turn.conversation.draft = {TIP_KEY: tip_id}
         told = _ask_country(turn, f"{contacts_text(turn, None)}\n\n{passed}")

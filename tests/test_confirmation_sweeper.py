@@ -172,3 +172,38 @@ async def test_transient_failures_back_off_and_blocked_reporters_are_given_up(
                 select(func.count()).select_from(Tip).where(Tip.confirmation_next_attempt_at.is_not(None))
             )
         assert due == 0
+
+
+async def test_a_lost_urgent_message_is_resent_with_the_emergency_contacts(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path, manual_sweeper: None
+) -> None:
+    """The message an urgent report was answered with carries the contacts: a re-send must too."""
+    settings = quiet_settings(database_url, emulator, tmp_path)
+    async with running_bot(settings, catalog_dir=tmp_path / "catalog") as running:
+        application, services = running.app[TELEGRAM], running.services
+        user = await opt_in(emulator, 7401)
+        database = services.database
+        async with database.unit_of_work() as uow:
+            reporter_id = await uow.session.scalar(
+                select(Reporter.id).where(Reporter.pseudonym == database.privacy.pseudonym(user.user_id))
+            )
+            assert reporter_id is not None
+            await uow.reporters.update(reporter_id, language="es")
+            # As committed by /urgent when the process died before its answer went out.
+            tip_id, _ = await uow.tips.submit(
+                TipDraft(
+                    str(uuid.uuid4()), None, reporter_id, None, True, "MX", None, "Una niña en peligro", None, None,
+                    "es", urgent=True,
+                )
+            )  # fmt: skip
+            await uow.commit()
+        await backdate_all(running)
+        async with database.unit_of_work() as uow:
+            await uow.session.execute(
+                update(Tip).where(Tip.id == tip_id).values(confirmation_next_attempt_at=datetime.now(UTC))
+            )
+            await uow.commit()
+        assert await resend_unconfirmed(application, services) == 1
+    text = user.messages[-1].plain_text
+    assert "911" in text and "teprotejomexico.org" in text, text
+    assert REFERENCE.search(text) and "urgente" in text, text

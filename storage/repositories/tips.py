@@ -102,6 +102,8 @@ class DueConfirmation:
     language: str | None
     followup_consent: bool = False  # what the reference message says about follow-up questions
     reporter_id: int | None = None  # the send limiter's per-chat key
+    urgent: bool = False  # an urgent report: its message carries the emergency contacts
+    country_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,8 @@ class TipConfirmations:
                     Reporter.language,
                     Tip.followup_consent,
                     Tip.reporter_id,
+                    Tip.urgent,
+                    Tip.country_code,
                 )
                 .outerjoin(Reporter, Reporter.id == Tip.reporter_id)
                 .where(
@@ -162,8 +166,8 @@ class TipConfirmations:
             )
         ).all()
         claimed = [
-            DueConfirmation(tip_id, attempts + 1, chat, language, bool(consent), reporter_id)
-            for tip_id, attempts, chat, language, consent, reporter_id in rows
+            DueConfirmation(tip_id, attempts + 1, chat, language, bool(consent), reporter_id, bool(urgent), country)
+            for tip_id, attempts, chat, language, consent, reporter_id, urgent, country in rows
         ]
         by_attempt: dict[int, list[int]] = {}
         for item in claimed:
