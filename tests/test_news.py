@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from emulator import BotApiEmulator
 from emulator.users import SimulatedUser
@@ -160,3 +160,30 @@ async def test_an_announcement_with_an_object_reaches_subscribers_in_their_langu
             await asyncio.sleep(0.25)
         assert state == AnnouncementState.DONE
         assert not any("online" in message.plain_text for message in not_subscribed.messages)
+
+
+async def test_news_is_refused_before_the_opt_in_and_after_stop_and_never_reaches_them(
+    bot: RunningBot, emulator: BotApiEmulator
+) -> None:
+    newcomer = emulator.user(5401, first_name="Ana", language_code="en")
+    await newcomer.send_command("start")
+    await newcomer.wait_for_message(lambda message: "privacy" in message.plain_text.lower())
+    await news_by_command(newcomer, "Please send /start first.")
+
+    stopped = await opt_in(emulator, 5402)
+    await send_tip(stopped, "Seen this mug at a flea market in Lyon")  # leaves the news button behind
+    await stopped.send_command("stop")
+    await stopped.wait_for_message(lambda message: "You will not receive any more objects" in message.plain_text)
+    await news_by_command(stopped, "Please send /start first.")
+    answer = await stopped.wait_for_callback_answer(await stopped.press(NEWS_BUTTON))
+    assert answer.text == "Please send /start first." and answer.show_alert
+
+    database = bot.services.database
+    async with database.unit_of_work() as uow:
+        assert (await uow.session.scalars(select(Reporter.wants_news))).all() == [False, False]
+        # Even a stale subscription (set before the opt-in rules) must not bring them news.
+        await uow.session.execute(update(Reporter).values(wants_news=True))
+        announcement_id = await uow.announcements.create("News", {}, None, None)
+        await uow.announcements.move(announcement_id, (AnnouncementState.DRAFT,), state=AnnouncementState.SENDING)
+        assert await uow.outbox.enqueue_announcement(announcement_id, datetime.now(UTC)) == 0
+        await uow.commit()
