@@ -3,7 +3,7 @@
 Whoever says a child is in danger, by command, button or in their own words, is shown at once the
 emergency number and child-protection contacts of their country (the country of their tip, else
 asked with the country picker). What they write is stored as an urgent tip: flagged, first in the
-queue, and announced to URGENT_ALERT_URL by the maintenance loop (reference and link, never the text).
+queue, and announced to URGENT_ALERT_URL by its own alert loop (reference and link, never the text).
 """
 
 from __future__ import annotations

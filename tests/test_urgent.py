@@ -43,7 +43,7 @@ async def alerting_bot(
         tmp_path / "media",
         urgent_alert_url=inbox.url,
         public_url="https://tracebot.example.org",
-        confirmation_grace_seconds=1,  # the maintenance loop (which posts alerts) runs every 0.5 s
+        confirmation_grace_seconds=1,  # the maintenance and alert loops run every 0.5 s
     )
     async with running_bot(settings, catalog_dir=tmp_path / "catalog") as running:
         yield running
