@@ -298,3 +298,23 @@ async def test_an_alert_goes_out_while_a_limiter_pause_holds_back_telegram_sends
         await uow.commit()
     await asyncio.wait_for(inbox.arrived.wait(), timeout=5)
     assert [body["text"] for body in inbox.bodies] == [f"urgent tip T-{urgent_id:06d} received"]
+
+
+async def test_an_overlong_report_before_opting_in_is_asked_to_be_shorter(
+    bot: RunningBot, emulator: BotApiEmulator
+) -> None:
+    user = emulator.user(2011, first_name="Ana", language_code="en")
+    await user.send_command("start")
+    await user.wait_for_message(lambda message: "privacy" in message.plain_text.lower())
+    await user.send_command("urgent")
+    asked = await user.wait_for_message(lambda message: "Which country are you in?" in message.plain_text)
+    await user.press_data(asked.message_id, "ucty:US")
+    await user.wait_for_message(lambda message: "Write here what you know" in message.plain_text)
+    await user.send_text("He hurts her. " + "x" * 2100)
+    too_long = await user.wait_for_message()
+    assert "too long" in too_long.plain_text and not too_long.button_labels, "not the welcome"
+    await user.send_text("The girl next door has bruises every week")
+    passed = await user.wait_for_message(lambda message: "urgent" in message.plain_text)
+    [tip] = await _tips(bot)
+    assert tip.urgent and tip.id == _reference(passed) and tip.country_code == "US"
+    assert all(message.kind != "photo" for message in user.messages)
