@@ -20,7 +20,7 @@ from handlers.news import thanks_text
 from storage.models import AnnouncementState, AuditEvent, ModeratorRole, OutboxMessage, Reporter, Tip, TracedObject
 from tests.review.support import CHEAP, PASSWORD, dashboard_app, make_config, page_csrf, sign_in
 from tests.review.support import make_settings as dashboard_settings
-from tests.support.flows import opt_in, send_tip
+from tests.support.flows import opt_in, send_tip, welcomed
 from tests.support.harness import RunningBot, make_settings, running_bot
 from translations.i18n import Catalogs
 
@@ -165,9 +165,7 @@ async def test_an_announcement_with_an_object_reaches_subscribers_in_their_langu
 async def test_news_is_refused_before_the_opt_in_and_after_stop_and_never_reaches_them(
     bot: RunningBot, emulator: BotApiEmulator
 ) -> None:
-    newcomer = emulator.user(5401, first_name="Ana", language_code="en")
-    await newcomer.send_command("start")
-    await newcomer.wait_for_message(lambda message: "privacy" in message.plain_text.lower())
+    newcomer = await welcomed(emulator, 5401)
     await news_by_command(newcomer, "Please send /start first.")
 
     stopped = await opt_in(emulator, 5402)

@@ -19,7 +19,7 @@ from storage.models import AuditEvent, Tip, parse_tip_reference
 from storage.repositories import TipDraft
 from storage.repositories.review import TipQuery
 from storage.repositories.send_slots import PAUSE_KEY
-from tests.support.flows import REFERENCE, opt_in, send_tip
+from tests.support.flows import REFERENCE, opt_in, send_tip, welcomed
 from tests.support.harness import RunningBot, make_settings, running_bot
 from tests.support.webhook import RecordingWebhook, recording_webhook
 
@@ -238,9 +238,7 @@ async def test_cancel_before_writing_sends_nothing(bot: RunningBot, emulator: Bo
 
 
 async def test_before_opting_in_the_contacts_come_but_no_image(bot: RunningBot, emulator: BotApiEmulator) -> None:
-    user = emulator.user(2009, first_name="Ana", language_code="en")
-    await user.send_command("start")
-    await user.wait_for_message(lambda message: "privacy" in message.plain_text.lower())
+    user = await welcomed(emulator, 2009)
     await user.send_command("urgent", "My neighbour is abusing his stepdaughter")
     passed = await user.wait_for_message(lambda message: "urgent" in message.plain_text)
     assert "Which country are you in?" in passed.plain_text
@@ -303,9 +301,7 @@ async def test_an_alert_goes_out_while_a_limiter_pause_holds_back_telegram_sends
 async def test_an_overlong_report_before_opting_in_is_asked_to_be_shorter(
     bot: RunningBot, emulator: BotApiEmulator
 ) -> None:
-    user = emulator.user(2011, first_name="Ana", language_code="en")
-    await user.send_command("start")
-    await user.wait_for_message(lambda message: "privacy" in message.plain_text.lower())
+    user = await welcomed(emulator, 2011)
     await user.send_command("urgent")
     asked = await user.wait_for_message(lambda message: "Which country are you in?" in message.plain_text)
     await user.press_data(asked.message_id, "ucty:US")
