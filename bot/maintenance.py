@@ -213,20 +213,30 @@ async def apply_retention(services: BotServices) -> None:
 async def run_maintenance(
     application: TracebotApplication, services: BotServices, limiter: SendLimiter, interval: float = 5.0
 ) -> None:
-    """Forever: confirmations, follow-up questions and urgent alerts every `interval` seconds, retention hourly."""
+    """Forever: confirmations and follow-up questions every `interval` seconds, retention hourly."""
     last_retention = 0.0
     loop = asyncio.get_running_loop()
+    while True:
+        try:
+            await resend_unconfirmed(application, services, limiter)
+            await send_due_questions(application, services, limiter)
+            if loop.time() - last_retention > 3600:
+                await apply_retention(services)
+                last_retention = loop.time()
+        except Exception:
+            log.exception("maintenance round failed")
+        await asyncio.sleep(interval)
+
+
+async def run_alerts(services: BotServices, interval: float = 5.0) -> None:
+    """Forever: post due urgent alerts every `interval` seconds.
+
+    A loop of its own: the maintenance loop's Telegram sends wait for the shared limiter (a 429
+    pauses every instance, possibly for minutes), and an alert about a child in danger must not.
+    """
     async with aiohttp.ClientSession(timeout=ALERT_TIMEOUT) as http:
         while True:
             try:
-                await resend_unconfirmed(application, services, limiter)
-                await send_due_questions(application, services, limiter)
-                if loop.time() - last_retention > 3600:
-                    await apply_retention(services)
-                    last_retention = loop.time()
-            except Exception:
-                log.exception("maintenance round failed")
-            try:  # on its own: an alert must not wait for a failing confirmation round, nor the reverse
                 await send_due_alerts(services.settings, services.database, http)
             except Exception:
                 log.exception("urgent alert round failed")

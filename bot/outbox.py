@@ -106,6 +106,8 @@ class OutboxWorker:
             async with database.unit_of_work() as uow:
                 if await uow.outbox.mark_sending(job, datetime.now(UTC), SEND_LEASE):
                     await uow.outbox.mark_failed(job.id, send.failure or "unsendable")
+                else:  # e.g. they unsubscribed meanwhile: the next claim drops the row
+                    await uow.outbox.unclaim(job)
                 await uow.commit()
             return True
         key = chat_key(job.reporter_id) if job.reporter_id is not None else PREVIEW

@@ -1,8 +1,9 @@
 """Announce urgent tips to URGENT_ALERT_URL: one POST each, with the reference and a dashboard link, never the text.
 
 The tip row is the outbox (`storage.repositories.urgent_alerts`): the bot commits the urgent tip
-with its alert due, and this sender, called from the maintenance loop, claims due alerts in a short
-transaction (which also schedules the retry), posts them with no lock held, and records the outcome.
+with its alert due, and this sender, called from its own loop (`bot.maintenance.run_alerts`), claims
+due alerts in a short transaction (which also schedules the retry), posts them with no lock held,
+and records the outcome.
 A crash between posting and recording may announce a tip twice, never not at all.
 """
 

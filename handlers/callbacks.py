@@ -39,8 +39,16 @@ def with_id(prefix: str, object_id: int) -> str:
     return f"{prefix}:{object_id}"
 
 
+# Row ids are 32-bit integers; a forged larger one would make PostgreSQL refuse the query parameter.
+MAX_ID = 2**31 - 1
+
+
 def trailing_id(data: str | None) -> int | None:
+    """The id at the end of `data`; None when there is none or it cannot be a row id (forged)."""
     if not data:
         return None
     tail = data.rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+    if not tail.isdigit():
+        return None
+    value = int(tail)
+    return value if value <= MAX_ID else None

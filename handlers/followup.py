@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from handlers import callbacks
 from handlers.context import TracebotContext
 from handlers.groups import Group
-from handlers.turn import Step, Turn, in_turn
+from handlers.turn import Step, Turn, in_turn, resting_step
 from storage.models import format_tip_reference
 from storage.repositories.followup import OpenQuestion
 
@@ -97,7 +97,7 @@ async def take_answer(turn: Turn, message: Message | None, text: str) -> bool:
         question_id = int(turn.conversation.draft.get("question_id") or 0)
         question = await turn.uow.followup.open_question(turn.reporter.id, question_id) if question_id else None
         turn.conversation.draft = {}
-        turn.step = Step.BROWSING
+        turn.step = resting_step(turn)
         if question is None:
             turn.say(turn.gettext("This question is closed; nothing was sent."))
             return True
@@ -133,7 +133,7 @@ def _wake_translator(turn: Turn) -> None:
 async def _take_addition(turn: Turn, text: str) -> None:
     tip_id = int(turn.conversation.draft.get("tip_id") or 0)
     turn.conversation.draft = {}
-    turn.step = Step.BROWSING
+    turn.step = resting_step(turn)
     added = await turn.uow.followup.add_addition(tip_id, turn.reporter.id, text) if tip_id else None
     if added is None:  # the tip is not theirs (a forged button) or gone
         turn.say(turn.gettext("Cancelled. Nothing was sent."))
@@ -198,7 +198,7 @@ def _answer_button_id(message: Message) -> int | None:
 
 def cancel_answer(turn: Turn) -> None:
     turn.conversation.draft = {}
-    turn.step = Step.BROWSING
+    turn.step = resting_step(turn)
     turn.say(turn.gettext("Cancelled. Nothing was sent."))
 
 

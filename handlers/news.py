@@ -30,13 +30,24 @@ async def _set_news(turn: Turn, wanted: bool) -> None:
         turn.say(turn.gettext("You will no longer receive news."))
 
 
+def _may_subscribe(turn: Turn) -> bool:
+    """News is only for people who opted in and have not stopped (it may carry object images)."""
+    return turn.reporter.opted_in and not turn.reporter.stopped
+
+
 @in_turn
 async def on_news(update: Update, context: TracebotContext, turn: Turn) -> None:
+    if not _may_subscribe(turn):
+        turn.say(turn.gettext("Please send /start first."))
+        return
     await _set_news(turn, not turn.reporter.wants_news)
 
 
 @in_turn
 async def on_news_button(update: Update, context: TracebotContext, turn: Turn) -> None:
+    if not _may_subscribe(turn):
+        turn.answer(turn.gettext("Please send /start first."), alert=True)
+        return
     turn.answer()
     if not turn.reporter.wants_news:
         await _set_news(turn, True)

@@ -259,6 +259,8 @@ async def on_text(update: Update, context: TracebotContext, turn: Turn) -> None:
     if not text or await urgent.take_text(turn, text):
         return
     step = turn.step
+    if step in urgent.STEPS and _too_long(turn, text):
+        return  # the urgent path is open before the opt-in too: ask for a shorter report, not the welcome
     if step is Step.STOPPED:
         turn.say(_("You have stopped receiving objects. Send /start whenever you want to come back."))
     elif step is Step.WELCOME or not turn.reporter.opted_in:

@@ -192,6 +192,13 @@ class Turn:
 MAX_REPLY_WAIT = 10.0
 
 
+def resting_step(turn: Turn) -> Step:
+    """Where a reporter returns after a side path (urgent report, answer, addition): never past /stop or the opt-in."""
+    if turn.reporter.stopped:
+        return Step.STOPPED
+    return Step.BROWSING if turn.reporter.opted_in else Step.WELCOME
+
+
 async def _call_honouring_retry_after(outgoing: Outgoing) -> None:
     """Make the call; after a 429 wait `retry_after` (this chat only: other turns go on) and retry once."""
     try:

@@ -3,7 +3,7 @@
 Whoever says a child is in danger, by command, button or in their own words, is shown at once the
 emergency number and child-protection contacts of their country (the country of their tip, else
 asked with the country picker). What they write is stored as an urgent tip: flagged, first in the
-queue, and announced to URGENT_ALERT_URL by the maintenance loop (reference and link, never the text).
+queue, and announced to URGENT_ALERT_URL by its own alert loop (reference and link, never the text).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.submitted import after_tip_committed
 from handlers.telegram_text import quote
-from handlers.turn import Outgoing, Step, Turn, in_turn
+from handlers.turn import Outgoing, Step, Turn, in_turn, resting_step
 from storage.models import format_tip_reference
 from storage.repositories import TipDraft
 from translations.countries import is_country_code, normalize_country
@@ -73,16 +73,9 @@ def _ask_country(turn: Turn, first: str) -> Outgoing:
     return turn.say(f"{first}\n\n{question}", keyboards.countries(turn, prefix=callbacks.URGENT_COUNTRY))
 
 
-def _resting_step(turn: Turn) -> Step:
-    """Where the tipster is once the urgent path is done: back where they were before it, in effect."""
-    if turn.reporter.stopped:
-        return Step.STOPPED
-    return Step.BROWSING if turn.reporter.opted_in else Step.WELCOME
-
-
 def _continue_keyboard(turn: Turn) -> InlineKeyboardMarkup | None:
     object_id = turn.conversation.object_id
-    if object_id is None or _resting_step(turn) is not Step.BROWSING:
+    if object_id is None or resting_step(turn) is not Step.BROWSING:
         return None  # no object image before the opt-in, nor after /stop
     return keyboards.show_object(turn, object_id)
 
@@ -121,7 +114,7 @@ async def _report(turn: Turn, text: str, origin: str) -> None:
         told = _ask_country(turn, f"{contacts_text(turn, None)}\n\n{passed}")
     else:
         turn.conversation.draft = {}
-        turn.step = _resting_step(turn)
+        turn.step = resting_step(turn)
         told = turn.say(f"{contacts_text(turn, country)}\n\n{passed}", _continue_keyboard(turn))
     after_tip_committed(turn, tip_id, told)
 
@@ -166,7 +159,7 @@ async def _country_chosen(turn: Turn, code: str | None) -> None:
         await turn.uow.tips.set_urgent_country(tip_id, turn.reporter.id, code)
     if isinstance(tip_id, int):
         turn.conversation.draft = {}
-        turn.step = _resting_step(turn)
+        turn.step = resting_step(turn)
         turn.say(contacts_text(turn, code), _continue_keyboard(turn))
         return
     _ask_details(turn, code)
@@ -193,7 +186,7 @@ async def leave(turn: Turn) -> None:
     """/cancel on the urgent path: nothing is pending once a report is stored, so it only says so."""
     stored = TIP_KEY in turn.conversation.draft
     turn.conversation.draft = {}
-    turn.step = _resting_step(turn)
+    turn.step = resting_step(turn)
     if stored:
         turn.say(turn.gettext("There is nothing to cancel."))
     else:

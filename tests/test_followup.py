@@ -303,3 +303,28 @@ async def test_hourly_and_daily_caps_and_bad_questions(
         await moderator.ask(third, "Which street?")
         status, refused = await moderator.preview(fourth, "Which city?")
         assert status == 409 and "in one hour" in refused, "two questions per moderator per hour"
+
+
+async def test_adding_to_a_tip_after_stop_leaves_them_stopped(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    async with followup_bot(database_url, emulator, tmp_path):
+        tip_id = await submit_tip(emulator, 5110, "en", "A red bag in Dover", consent=False)
+        user = emulator.user(5110)
+        await user.send_command("stop")
+        await user.wait_for_message(lambda message: "will not receive any more objects" in message.plain_text)
+        photos = sum(message.kind == "photo" for message in user.messages)
+        for finish in ("addition", "cancel"):
+            await user.send_command("mytips")
+            listing = await user.wait_for_message(lambda message: f"fq:add:{tip_id}" in button_data(message))
+            await user.press_data(listing.message_id, f"fq:add:{tip_id}")
+            await user.wait_for_message(lambda message: f"T-{tip_id:06d}" in message.plain_text)
+            if finish == "addition":
+                await user.send_text("It was sold at the market on Sundays.")
+                await user.wait_for_message(lambda message: "has been added to" in message.plain_text)
+            else:
+                await user.send_command("cancel")
+                await user.wait_for_message(lambda message: "Cancelled. Nothing was sent." in message.plain_text)
+            await user.send_text("hello again")  # still stopped: no object card comes back
+            await user.wait_for_message(lambda message: "You have stopped receiving objects" in message.plain_text)
+        assert sum(message.kind == "photo" for message in user.messages) == photos

@@ -20,7 +20,7 @@ from handlers.news import thanks_text
 from storage.models import AnnouncementState, AuditEvent, ModeratorRole, OutboxMessage, Reporter, Tip, TracedObject
 from tests.review.support import CHEAP, PASSWORD, dashboard_app, make_config, page_csrf, sign_in
 from tests.review.support import make_settings as dashboard_settings
-from tests.support.flows import opt_in, send_tip
+from tests.support.flows import opt_in, send_tip, welcomed
 from tests.support.harness import RunningBot, make_settings, running_bot
 from translations.i18n import Catalogs
 
@@ -164,3 +164,28 @@ async def test_an_announcement_with_an_object_reaches_subscribers_in_their_langu
         assert not any("online" in message.plain_text for message in not_subscribed.messages)
         async with database.unit_of_work() as uow:
             assert await uow.session.scalar(select(TracedObject.telegram_file_id).where(TracedObject.id == object_id))
+
+
+async def test_news_is_refused_before_the_opt_in_and_after_stop_and_never_reaches_them(
+    bot: RunningBot, emulator: BotApiEmulator
+) -> None:
+    newcomer = await welcomed(emulator, 5401)
+    await news_by_command(newcomer, "Please send /start first.")
+
+    stopped = await opt_in(emulator, 5402)
+    await send_tip(stopped, "Seen this mug at a flea market in Lyon")  # leaves the news button behind
+    await stopped.send_command("stop")
+    await stopped.wait_for_message(lambda message: "You will not receive any more objects" in message.plain_text)
+    await news_by_command(stopped, "Please send /start first.")
+    answer = await stopped.wait_for_callback_answer(await stopped.press(NEWS_BUTTON))
+    assert answer.text == "Please send /start first." and answer.show_alert
+
+    database = bot.services.database
+    async with database.unit_of_work() as uow:
+        assert (await uow.session.scalars(select(Reporter.wants_news))).all() == [False, False]
+        # Even a stale subscription (set before the opt-in rules) must not bring them news.
+        await uow.session.execute(update(Reporter).values(wants_news=True))
+        announcement_id = await uow.announcements.create("News", {}, None, None)
+        await uow.announcements.move(announcement_id, (AnnouncementState.DRAFT,), state=AnnouncementState.SENDING)
+        assert await uow.outbox.enqueue_announcement(announcement_id, datetime.now(UTC)) == 0
+        await uow.commit()

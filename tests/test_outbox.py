@@ -20,7 +20,9 @@ async def subscribers(database: Database, count: int) -> list[int]:
             reporter, _, _ = await uow.reporters.open_chat(
                 70_000 + user_id, 70_000 + user_id, language="en", telegram_language="en", initial_state="browsing"
             )
-            await uow.reporters.update(reporter.id, wants_news=user_id != 0, blocked=user_id == 1)
+            await uow.reporters.update(
+                reporter.id, wants_news=user_id != 0, blocked=user_id == 1, opted_in_at=datetime.now(UTC)
+            )
             ids.append(reporter.id)
         await uow.commit()
     return ids
@@ -103,3 +105,32 @@ async def test_a_claim_taken_over_by_another_worker_stays_theirs(database: Datab
         assert await uow.outbox.mark_sending(theirs, later, LEASE)
         await uow.commit()
     assert (await states(database)).count(OutboxState.SENDING) == 1
+
+
+async def test_news_queued_before_an_unsubscribe_a_stop_or_a_ban_is_dropped_not_sent(database: Database) -> None:
+    ids = await subscribers(database, 6)  # the last four are queued
+    announcement_id = await announce(database)
+    now = datetime.now(UTC)
+    async with database.unit_of_work() as uow:
+        await uow.outbox.enqueue_preview(announcement_id, "en", now)  # a preview has no reporter: unaffected
+        (waiting,) = await uow.outbox.claim(now, LEASE)  # claimed, then waiting for the limiter
+        await uow.commit()
+    others = [reporter_id for reporter_id in ids[2:] if reporter_id != waiting.reporter_id]
+    async with database.unit_of_work() as uow:
+        await uow.reporters.update(waiting.reporter_id, wants_news=False)  # /news off
+        await uow.reporters.update(others[0], stopped_at=now)  # /stop
+        await uow.reporters.update(others[1], blocked=True)  # a moderator's ban
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert not await uow.outbox.mark_sending(waiting, now, LEASE), "no send once they unsubscribed"
+        await uow.outbox.unclaim(waiting)
+        jobs = await uow.outbox.claim(now, LEASE, limit=10)
+        await uow.commit()
+    assert sorted(job.reporter_id or 0 for job in jobs) == [0, others[2]]
+    async with database.unit_of_work() as uow:
+        dropped = await uow.session.execute(
+            select(OutboxMessage.reporter_id, OutboxMessage.failure).where(OutboxMessage.state == OutboxState.FAILED)
+        )
+        assert sorted(tuple(row) for row in dropped.all()) == sorted(
+            (reporter_id, "unsubscribed") for reporter_id in (waiting.reporter_id, others[0], others[1])
+        )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from emulator import BotApiEmulator
@@ -189,3 +191,24 @@ async def test_send_on_an_outdated_preview_sends_nothing_stale(bot: RunningBot, 
     await user.wait_for_message(lambda message: REFERENCE.search(message.plain_text) is not None)
     async with bot.services.database.session_factory() as session:
         assert (await session.scalars(select(Tip.text_original))).all() == ["second version"]
+
+
+async def test_forged_ids_beyond_the_database_integers_get_a_polite_answer(
+    bot: RunningBot, emulator: BotApiEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await opt_in(emulator, 1006)
+    card = user.last_message
+    huge = 999_999_999_999  # above 2**31: PostgreSQL's integer columns would refuse it as a parameter
+    expected = {
+        f"obj:show:{huge}": "This object is no longer available.",
+        f"tip:new:{huge}": "This object is no longer available.",
+        f"fq:a:{huge}": "This button is no longer active.",
+        f"fq:add:{huge}": "This button is no longer active.",
+    }
+    with caplog.at_level(logging.ERROR):
+        for data, text in expected.items():
+            answer = await user.wait_for_callback_answer(await user.press_data(card.message_id, data))
+            assert answer.text == text, data
+        await user.wait_for_callback_answer(await user.press_data(card.message_id, f"fq:w:{huge}"))
+        await user.wait_for_message(lambda message: message.plain_text == "This button is no longer active.")
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

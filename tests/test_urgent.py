@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from emulator import BotApiEmulator
 from emulator.models import BotMessage
 from emulator.users import SimulatedUser
 from storage.models import AuditEvent, Tip, parse_tip_reference
+from storage.repositories import TipDraft
 from storage.repositories.review import TipQuery
-from tests.support.flows import REFERENCE, opt_in, send_tip
+from storage.repositories.send_slots import PAUSE_KEY
+from tests.support.flows import REFERENCE, opt_in, send_tip, welcomed
 from tests.support.harness import RunningBot, make_settings, running_bot
 from tests.support.webhook import RecordingWebhook, recording_webhook
 
@@ -38,7 +43,7 @@ async def alerting_bot(
         tmp_path / "media",
         urgent_alert_url=inbox.url,
         public_url="https://tracebot.example.org",
-        confirmation_grace_seconds=1,  # the maintenance loop (which posts alerts) runs every 0.5 s
+        confirmation_grace_seconds=1,  # the maintenance and alert loops run every 0.5 s
     )
     async with running_bot(settings, catalog_dir=tmp_path / "catalog") as running:
         yield running
@@ -233,9 +238,7 @@ async def test_cancel_before_writing_sends_nothing(bot: RunningBot, emulator: Bo
 
 
 async def test_before_opting_in_the_contacts_come_but_no_image(bot: RunningBot, emulator: BotApiEmulator) -> None:
-    user = emulator.user(2009, first_name="Ana", language_code="en")
-    await user.send_command("start")
-    await user.wait_for_message(lambda message: "privacy" in message.plain_text.lower())
+    user = await welcomed(emulator, 2009)
     await user.send_command("urgent", "My neighbour is abusing his stepdaughter")
     passed = await user.wait_for_message(lambda message: "urgent" in message.plain_text)
     assert "Which country are you in?" in passed.plain_text
@@ -264,3 +267,50 @@ async def test_a_report_written_instead_of_a_country_is_kept(bot: RunningBot, em
     [tip] = await _tips(bot)
     assert tip.id == _reference(passed) and tip.urgent and tip.country_code == "NO"
     assert tip.text_original == "The family upstairs keeps a small boy locked in all day"
+
+
+def _direct_tip(reporter_id: int, text: str, *, urgent: bool) -> TipDraft:
+    return TipDraft(
+        draft_token=str(uuid.uuid4()), object_id=None, reporter_id=reporter_id, campaign_id=None, recognised=True,
+        country_code=None, country_text=None, text_original=text, latitude=None, longitude=None, ui_language="en",
+        urgent=urgent, announce=urgent,
+    )  # fmt: skip
+
+
+async def test_an_alert_goes_out_while_a_limiter_pause_holds_back_telegram_sends(
+    alerting_bot: RunningBot, inbox: RecordingWebhook
+) -> None:
+    database = alerting_bot.services.database
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    async with database.unit_of_work() as uow:
+        reporter, _, _ = await uow.reporters.open_chat(88, 88, language="en", telegram_language="en", initial_state="x")
+        unconfirmed, _ = await uow.tips.submit(_direct_tip(reporter.id, "A red bag", urgent=False))
+        await uow.session.execute(
+            update(Tip).where(Tip.id == unconfirmed).values(created_at=past, confirmation_next_attempt_at=past)
+        )
+        await uow.send_slots.hold(PAUSE_KEY, time.time() + 120)  # a 429 paused every Telegram send
+        await uow.commit()
+    await asyncio.sleep(1.5)  # the maintenance loop now waits for the limiter to resend that reference
+    async with database.unit_of_work() as uow:
+        urgent_id, _ = await uow.tips.submit(_direct_tip(reporter.id, "A child is in danger", urgent=True))
+        await uow.commit()
+    await asyncio.wait_for(inbox.arrived.wait(), timeout=5)
+    assert [body["text"] for body in inbox.bodies] == [f"urgent tip T-{urgent_id:06d} received"]
+
+
+async def test_an_overlong_report_before_opting_in_is_asked_to_be_shorter(
+    bot: RunningBot, emulator: BotApiEmulator
+) -> None:
+    user = await welcomed(emulator, 2011)
+    await user.send_command("urgent")
+    asked = await user.wait_for_message(lambda message: "Which country are you in?" in message.plain_text)
+    await user.press_data(asked.message_id, "ucty:US")
+    await user.wait_for_message(lambda message: "Write here what you know" in message.plain_text)
+    await user.send_text("He hurts her. " + "x" * 2100)
+    too_long = await user.wait_for_message()
+    assert "too long" in too_long.plain_text and not too_long.button_labels, "not the welcome"
+    await user.send_text("The girl next door has bruises every week")
+    passed = await user.wait_for_message(lambda message: "urgent" in message.plain_text)
+    [tip] = await _tips(bot)
+    assert tip.urgent and tip.id == _reference(passed) and tip.country_code == "US"
+    assert all(message.kind != "photo" for message in user.messages)

@@ -24,6 +24,7 @@ from storage.repositories.upsert import insert_for
 ANNOUNCEMENT = "announcement"
 THANKS = "thanks"
 PREVIEW = "preview"
+UNSUBSCRIBED = "unsubscribed"  # the failure of news whose reporter no longer wants it
 _TERMINAL = (OutboxState.SENT, OutboxState.FAILED, OutboxState.INTERRUPTED, OutboxState.CANCELLED)
 
 
@@ -41,7 +42,22 @@ class OutboxJob:
 
 
 def _news_recipients() -> Any:
-    return and_(Reporter.wants_news.is_(True), Reporter.blocked.is_(False), Reporter.chat_id_encrypted.is_not(None))
+    """Who may receive news: asked for it, opted in, has not stopped, is not blocked and can be reached."""
+    return and_(
+        Reporter.wants_news.is_(True),
+        Reporter.blocked.is_(False),
+        Reporter.opted_in_at.is_not(None),
+        Reporter.stopped_at.is_(None),
+        Reporter.chat_id_encrypted.is_not(None),
+    )
+
+
+def _still_wanted() -> Any:
+    """Previews always; news only while its reporter is still one of `_news_recipients`."""
+    return or_(
+        OutboxMessage.kind.not_in((ANNOUNCEMENT, THANKS)),
+        exists().where(Reporter.id == OutboxMessage.reporter_id, _news_recipients()),
+    )
 
 
 class OutboxRepository:
@@ -119,7 +135,11 @@ class OutboxRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def claim(self, now: datetime, lease: timedelta, limit: int = 1) -> list[OutboxJob]:
-        """Take due rows (announcements only while they are being sent); commit to publish the claim."""
+        """Take due rows (announcements only while they are being sent); commit to publish the claim.
+
+        News whose reporter unsubscribed, stopped or was blocked since it was queued is marked failed
+        ("unsubscribed") instead, so fewer than `limit` jobs (even none) may come back.
+        """
         sending = exists().where(
             Announcement.id == OutboxMessage.announcement_id, Announcement.state == AnnouncementState.SENDING
         )
@@ -142,16 +162,24 @@ class OutboxRepository:
         )
         if not rows:
             return []
+        # News queued before a /news off, /stop or a ban is dropped here, not sent.
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(rows), ~_still_wanted())
+            .values(state=OutboxState.FAILED, failure=UNSUBSCRIBED, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
         until = now + lease
         await self._session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(rows))
+            .where(OutboxMessage.id.in_(rows), OutboxMessage.state == OutboxState.QUEUED)
             .values(state=OutboxState.CLAIMED, claimed_until=until)
+            .execution_options(synchronize_session=False)
         )
         found = await self._session.execute(
             select(OutboxMessage, Reporter.chat_id_encrypted, Reporter.language)
             .outerjoin(Reporter, Reporter.id == OutboxMessage.reporter_id)
-            .where(OutboxMessage.id.in_(rows))
+            .where(OutboxMessage.id.in_(rows), OutboxMessage.state == OutboxState.CLAIMED)
             .order_by(OutboxMessage.id)
         )
         return [
@@ -185,6 +213,7 @@ class OutboxRepository:
                 OutboxMessage.state == OutboxState.CLAIMED,
                 OutboxMessage.claimed_until == job.claimed_until,
                 still_sending,
+                _still_wanted(),  # they may have unsubscribed while the row waited for the limiter
             )
             .values(state=OutboxState.SENDING, attempts=OutboxMessage.attempts + 1, claimed_until=now + lease)
             .execution_options(synchronize_session=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,9 @@ async def announcer(
     seeded = await seed(database, media_dir)
     async with database.unit_of_work() as uow:
         ids = list((await uow.session.scalars(select(Reporter.id).order_by(Reporter.id))).all())
-        await uow.session.execute(update(Reporter).where(Reporter.id.in_(ids[:3])).values(wants_news=True))
+        await uow.session.execute(
+            update(Reporter).where(Reporter.id.in_(ids[:3])).values(wants_news=True, opted_in_at=datetime.now(UTC))
+        )
         await uow.session.execute(update(Reporter).where(Reporter.id == ids[1]).values(language="de"))
         await uow.session.execute(update(Reporter).where(Reporter.id == ids[2]).values(language="ja"))
         await uow.commit()

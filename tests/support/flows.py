@@ -11,12 +11,18 @@ from emulator.users import SimulatedUser
 REFERENCE = re.compile(r"T-\d{6}")
 
 
-async def opt_in(emulator: BotApiEmulator, user_id: int, payload: str | None = None) -> SimulatedUser:
-    """/start (optionally with a deep-link payload), check no image came first, opt in, get a card."""
+async def welcomed(emulator: BotApiEmulator, user_id: int, payload: str | None = None) -> SimulatedUser:
+    """/start (optionally with a deep-link payload) and the welcome with its privacy note; not opted in yet."""
     user = emulator.user(user_id, first_name="Ana", language_code="en")
     await user.send_command("start", payload)
     welcome = await user.wait_for_message()
     assert "privacy" in welcome.plain_text.lower()
+    return user
+
+
+async def opt_in(emulator: BotApiEmulator, user_id: int, payload: str | None = None) -> SimulatedUser:
+    """/start (optionally with a deep-link payload), check no image came first, opt in, get a card."""
+    user = await welcomed(emulator, user_id, payload)
     assert all(message.kind != "photo" for message in user.messages), "no image before opt-in"
     await user.press("I understand, show me the objects")
     await user.wait_for_message(lambda message: message.kind == "photo")
