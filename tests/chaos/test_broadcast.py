@@ -178,7 +178,8 @@ async def test_broadcast_to_600_with_two_workers_and_a_sigkill(
     assert max(delivered.values()) == 1, "somebody got the announcement twice"
     for user_id, state in state_of.items():
         if blocked(user_id):
-            assert (state, delivered[user_id]) == (OutboxState.FAILED, 0), user_id
+            # Refused (403), or in doubt when the kill came while that refusal was on its way back.
+            assert delivered[user_id] == 0 and state in (OutboxState.FAILED, OutboxState.INTERRUPTED), (user_id, state)
         elif state == OutboxState.SENT:
             assert delivered[user_id] == 1, user_id
         else:
@@ -192,8 +193,9 @@ async def test_broadcast_to_600_with_two_workers_and_a_sigkill(
     async with create_session_factory(engine)() as session:
         subscribed = dict((await session.execute(select(Reporter.pseudonym, Reporter.wants_news))).all())
     await engine.dispose()
+    # Every 403 that was recorded unsubscribed its reporter (one lost with a kill could not be).
     assert [user_id for user_id in user_ids() if not subscribed[privacy.pseudonym(user_id)]] == [
-        user_id for user_id in user_ids() if blocked(user_id)
+        user_id for user_id in user_ids() if blocked(user_id) and state_of[user_id] == OutboxState.FAILED
     ]
     accepted = sorted(call.at for call in calls if call.ok)
     busiest_ten_seconds = max(sum(1 for t in accepted[i:] if t < start + 10) for i, start in enumerate(accepted))
