@@ -31,7 +31,7 @@ from handlers.followup import compose_question
 from review.appkeys import DATABASE, MEDIA_ROOT, TRANSLATOR
 from review.config import MAX_REQUEST_MB
 from review.thread import FOLLOWUP, FollowupDesk, FollowupLimits, QuestionTranslator
-from storage.db import create_engine, create_session_factory
+from storage.db import create_engine, create_session_factory, create_turn_engine
 from storage.migrate import head_revision, upgrade_if_needed
 from storage.privacy import Privacy
 from storage.search_index import reindex_search
@@ -61,12 +61,17 @@ CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 async def services_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     engine = create_engine(settings.database_url, echo=settings.database_echo)
+    turn_engine = create_turn_engine(settings.database_url, echo=settings.database_echo)
     try:
         if await upgrade_if_needed(engine, settings.database_url):
             log.info("database schema upgraded to the latest revision")
         head = await asyncio.to_thread(head_revision)
         app[HEAD_REVISION] = head or "base"
-        database = Database(create_session_factory(engine), Privacy(settings.secret_key.get_secret_value()))
+        database = Database(
+            create_session_factory(engine),
+            Privacy(settings.secret_key.get_secret_value()),
+            turn_session_factory=create_session_factory(turn_engine) if turn_engine is not None else None,
+        )
         # One engine for both directions: tips and answers to English (the worker), questions from English.
         translator = build_translation_engine(settings)
         inline = settings.translation_worker == "inline"
@@ -83,6 +88,8 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         app[TRANSLATOR] = translator  # the dashboard's en→xx step for announcements
         yield
     finally:
+        if turn_engine is not None:
+            await turn_engine.dispose()
         await engine.dispose()
 
 
@@ -317,3 +324,14 @@ def create_web_app(
     for setup in extra_setup or []:
         setup(app)
     return app
+
+
+def serve(app: web.Application, *, host: str, port: int) -> None:
+    """Run `app` until interrupted, on uvloop where it is installed (about a tenth more updates/s)."""
+    try:
+        import uvloop
+    except ImportError:  # e.g. Windows: the standard loop
+        loop = None
+    else:
+        loop = uvloop.new_event_loop()
+    web.run_app(app, host=host, port=port, print=None, loop=loop)

@@ -52,7 +52,7 @@ async def show_object(turn: Turn, obj: ObjectRecord) -> None:
         message = await bot.send_photo(chat_id, image, caption=text, reply_markup=markup, protect_content=True)
         if message.photo:
             # Telegram keeps the upload: later cards reuse its file id instead of re-uploading.
-            async with services.database.unit_of_work() as uow:
+            async with services.database.turn() as uow:
                 await uow.objects.remember_file_id(obj.id, message.photo[-1].file_id, obj.image_path)
                 await uow.commit()
 

@@ -34,7 +34,21 @@ def object_card(turn: Turn, object_id: int) -> InlineKeyboardMarkup:
 
 
 def countries(turn: Turn, prefix: str = callbacks.COUNTRY) -> InlineKeyboardMarkup:
-    """The country picker; `prefix` tells the tip's picker (with Cancel) from the urgent path's (without)."""
+    """The country picker; `prefix` tells the tip's picker (with Cancel) from the urgent path's (without).
+
+    Kept per language and picker: it is the same for everyone, and its CLDR names are slow to look up.
+    """
+    key = (turn.language, prefix)
+    markup = _COUNTRY_PICKERS.get(key)
+    if markup is None:
+        markup = _COUNTRY_PICKERS[key] = _countries(turn, prefix)
+    return markup
+
+
+_COUNTRY_PICKERS: dict[tuple[str, str], InlineKeyboardMarkup] = {}
+
+
+def _countries(turn: Turn, prefix: str) -> InlineKeyboardMarkup:
     _ = turn.gettext
     codes = suggested_countries(turn.language)
     buttons = [_button(f"{flag(code)} {country_name(code, turn.language)}", f"{prefix}:{code}") for code in codes]

@@ -10,7 +10,7 @@ def after_tip_committed(turn: Turn, tip_id: int, told: Outgoing) -> None:
     database = turn.context.services.database
 
     async def mark_confirmed() -> None:
-        async with database.unit_of_work() as uow:
+        async with database.turn() as uow:
             await uow.confirmations.mark_confirmed(tip_id)
             await uow.commit()
 

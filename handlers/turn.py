@@ -225,7 +225,7 @@ def in_turn(handler: TurnHandler) -> PtbCallback:
         if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
             return  # Tracebot only talks to people, one-to-one.
         services = context.services
-        async with services.database.unit_of_work() as uow:
+        async with services.database.turn() as uow:
             redelivered = not await uow.updates.claim(context.bot.id, update.update_id)
             language = services.catalogs.resolve(user.language_code, services.settings.default_language)
             reporter, conversation, created = await uow.reporters.open_chat(

@@ -37,7 +37,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """
     if is_sqlite(url):
         ensure_sqlite_directory(url)
-        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
+        timeout = {"timeout": SQLITE_BUSY_TIMEOUT}
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args=timeout)
         _tune_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {}
@@ -57,17 +58,52 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     )
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def create_turn_engine(url: str, *, echo: bool = False) -> AsyncEngine | None:
+    """The engine for the bot's turns, when it differs from `create_engine`'s; None when it does not.
+
+    On a SQLite file: one connection whose short statements run on the event loop's thread
+    (`storage.sqlite_inline`). Turns take SQLite's write lock at BEGIN anyway, so a pool of them only
+    raced for it; one connection serves them in order and keeps p99 flat under a burst.
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    from storage.sqlite_inline import inline_connector
+
+    ensure_sqlite_directory(url)
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        async_creator=inline_connector(path, busy_timeout=SQLITE_BUSY_TIMEOUT),
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=SQLITE_BUSY_TIMEOUT,
+    )
+    _tune_sqlite(engine, inline=True)
+    return engine
+
+
+# Seconds a statement waits for another connection's write lock before failing.
+SQLITE_BUSY_TIMEOUT = 30
+
+
+def _tune_sqlite(engine: AsyncEngine, *, inline: bool = False) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves (below) instead of the driver's lazy deferred BEGIN.
-        dbapi_connection.isolation_level = None
+        if not inline:  # the inline connection is opened in autocommit mode
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        if not inline:  # the inline connection waits for locks asynchronously instead
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
         cursor.close()
+
+    if inline:
+        return  # it begins its own transactions (`InlineConnection.begin_if_idle`)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
 from typing import Self
 
@@ -38,35 +39,6 @@ from storage.repositories.urgent_alerts import UrgentAlertRepository
 class UnitOfWork:
     """`async with UnitOfWork(...) as uow:` opens a transaction; leaving without `commit()` rolls back."""
 
-    reporters: ReporterRepository
-    objects: ObjectRepository
-    campaigns: CampaignRepository
-    funnel: FunnelRepository
-    tips: TipRepository
-    updates: UpdateRepository
-    translation_jobs: TranslationJobRepository
-    confirmations: TipConfirmations
-    retention: RetentionRepository
-    heartbeats: HeartbeatRepository
-    urgent_alerts: UrgentAlertRepository
-    followup: FollowupRepository
-    followup_outbox: FollowupOutbox
-    # Proactive messages: announcements, thank-yous, and the limiter they share.
-    announcements: AnnouncementRepository
-    outbox: OutboxRepository
-    send_slots: SendSlotRepository
-    publications: PublicationRepository
-    # The moderator dashboard.
-    moderators: ModeratorRepository
-    web_sessions: WebSessionRepository
-    login_throttle: LoginThrottleRepository
-    api_tokens: ApiTokenRepository
-    audit: AuditRepository
-    review: ReviewRepository
-    reporter_moderation: ReporterModeration
-    review_stats: ReviewStatsRepository
-    tip_search: TipSearchRepository
-
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], privacy: Privacy) -> None:
         self._session_factory = session_factory
         self._privacy = privacy
@@ -79,34 +51,9 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> Self:
-        session = self._session_factory()
-        self._session = session
-        self.reporters = ReporterRepository(session, self._privacy)
-        self.objects = ObjectRepository(session)
-        self.campaigns = CampaignRepository(session)
-        self.funnel = FunnelRepository(session)
-        self.tips = TipRepository(session)
-        self.updates = UpdateRepository(session)
-        self.translation_jobs = TranslationJobRepository(session)
-        self.confirmations = TipConfirmations(session)
-        self.retention = RetentionRepository(session)
-        self.heartbeats = HeartbeatRepository(session)
-        self.urgent_alerts = UrgentAlertRepository(session)
-        self.followup = FollowupRepository(session)
-        self.followup_outbox = FollowupOutbox(session)
-        self.announcements = AnnouncementRepository(session)
-        self.outbox = OutboxRepository(session)
-        self.send_slots = SendSlotRepository(session)
-        self.publications = PublicationRepository(session)
-        self.moderators = ModeratorRepository(session)
-        self.web_sessions = WebSessionRepository(session)
-        self.login_throttle = LoginThrottleRepository(session)
-        self.api_tokens = ApiTokenRepository(session)
-        self.audit = AuditRepository(session)
-        self.review = ReviewRepository(session)
-        self.reporter_moderation = ReporterModeration(session)
-        self.review_stats = ReviewStatsRepository(session)
-        self.tip_search = TipSearchRepository(session)
+        for name in _REPOSITORIES:  # a reused unit of work must not keep the last session's repositories
+            self.__dict__.pop(name, None)
+        self._session = self._session_factory()
         return self
 
     async def __aexit__(
@@ -128,13 +75,132 @@ class UnitOfWork:
     async def rollback(self) -> None:
         await self.session.rollback()
 
+    # Repositories are made on first use: a turn needs three or four of the two dozen.
+    @cached_property
+    def reporters(self) -> ReporterRepository:
+        return ReporterRepository(self.session, self._privacy)
+
+    @cached_property
+    def objects(self) -> ObjectRepository:
+        return ObjectRepository(self.session)
+
+    @cached_property
+    def campaigns(self) -> CampaignRepository:
+        return CampaignRepository(self.session)
+
+    @cached_property
+    def funnel(self) -> FunnelRepository:
+        return FunnelRepository(self.session)
+
+    @cached_property
+    def tips(self) -> TipRepository:
+        return TipRepository(self.session)
+
+    @cached_property
+    def updates(self) -> UpdateRepository:
+        return UpdateRepository(self.session)
+
+    @cached_property
+    def translation_jobs(self) -> TranslationJobRepository:
+        return TranslationJobRepository(self.session)
+
+    @cached_property
+    def confirmations(self) -> TipConfirmations:
+        return TipConfirmations(self.session)
+
+    @cached_property
+    def retention(self) -> RetentionRepository:
+        return RetentionRepository(self.session)
+
+    @cached_property
+    def heartbeats(self) -> HeartbeatRepository:
+        return HeartbeatRepository(self.session)
+
+    @cached_property
+    def urgent_alerts(self) -> UrgentAlertRepository:
+        return UrgentAlertRepository(self.session)
+
+    @cached_property
+    def followup(self) -> FollowupRepository:
+        return FollowupRepository(self.session)
+
+    @cached_property
+    def followup_outbox(self) -> FollowupOutbox:
+        return FollowupOutbox(self.session)
+
+    @cached_property
+    def announcements(self) -> AnnouncementRepository:
+        return AnnouncementRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)
+
+    @cached_property
+    def send_slots(self) -> SendSlotRepository:
+        return SendSlotRepository(self.session)
+
+    @cached_property
+    def publications(self) -> PublicationRepository:
+        return PublicationRepository(self.session)
+
+    @cached_property
+    def moderators(self) -> ModeratorRepository:
+        return ModeratorRepository(self.session)
+
+    @cached_property
+    def web_sessions(self) -> WebSessionRepository:
+        return WebSessionRepository(self.session)
+
+    @cached_property
+    def login_throttle(self) -> LoginThrottleRepository:
+        return LoginThrottleRepository(self.session)
+
+    @cached_property
+    def api_tokens(self) -> ApiTokenRepository:
+        return ApiTokenRepository(self.session)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.session)
+
+    @cached_property
+    def review(self) -> ReviewRepository:
+        return ReviewRepository(self.session)
+
+    @cached_property
+    def reporter_moderation(self) -> ReporterModeration:
+        return ReporterModeration(self.session)
+
+    @cached_property
+    def review_stats(self) -> ReviewStatsRepository:
+        return ReviewStatsRepository(self.session)
+
+    @cached_property
+    def tip_search(self) -> TipSearchRepository:
+        return TipSearchRepository(self.session)
+
+
+_REPOSITORIES = [name for name, value in vars(UnitOfWork).items() if isinstance(value, cached_property)]
+
 
 class Database:
     """Owns the session factory and privacy keys; hands out units of work."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], privacy: Privacy) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        privacy: Privacy,
+        *,
+        turn_session_factory: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self.session_factory = session_factory
         self.privacy = privacy
+        self._turn_session_factory = turn_session_factory or session_factory
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.privacy)
+
+    def turn(self) -> UnitOfWork:
+        """A unit of work for one Telegram update: a few short statements (see `create_turn_engine`)."""
+        return UnitOfWork(self._turn_session_factory, self.privacy)

@@ -6,6 +6,7 @@ build step and no stale `.mo` file can ever be served.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import hashlib
 import io
@@ -85,8 +86,9 @@ class Catalogs:
         return gettext.GNUTranslations(buffer)
 
 
+@functools.cache
 def native_name(language: str) -> str:
-    """The language's name in itself, e.g. `de` -> `Deutsch`."""
+    """The language's name in itself, e.g. `de` -> `Deutsch` (kept: CLDR lookups are slow, turns ask often)."""
     name = Locale.parse(language).get_display_name(language) or language
     return name[:1].upper() + name[1:]
 

@@ -4,15 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Campaign, CampaignObject, CampaignStatus, ObjectStatus, TracedObject
 from storage.records import CampaignRecord, ObjectRecord
 
+_objects = cast(Table, TracedObject.__table__)
+_GET_OBJECT = select(
+    _objects.c.id,
+    _objects.c.reference,
+    _objects.c.question,
+    _objects.c.hint,
+    _objects.c.image_path,
+    _objects.c.telegram_file_id,
+    _objects.c.status,
+    _objects.c.translations,
+).where(_objects.c.id == bindparam("object"))
+_campaign_objects = cast(Table, CampaignObject.__table__)
+_ACTIVE_IDS = (
+    select(_objects.c.id)
+    .where(_objects.c.status == ObjectStatus.ACTIVE.value)
+    .order_by(_objects.c.position, _objects.c.id)
+)
+_CAMPAIGN_ACTIVE_IDS = (
+    select(_objects.c.id)
+    .join(_campaign_objects, _campaign_objects.c.object_id == _objects.c.id)
+    .where(_objects.c.status == ObjectStatus.ACTIVE.value, _campaign_objects.c.campaign_id == bindparam("campaign"))
+    .order_by(_campaign_objects.c.position, _objects.c.id)
+)
 
-def _object_record(row: TracedObject) -> ObjectRecord:
+
+def _object_record(row: Any) -> ObjectRecord:
     return ObjectRecord(
         id=row.id,
         reference=row.reference,
@@ -57,7 +82,11 @@ class ObjectRepository:
         self._session = session
 
     async def get(self, object_id: int) -> ObjectRecord | None:
-        row = await self._session.get(TracedObject, object_id)
+        # Core on the table, not `session.get`: turns look an object up on most updates. Edits made
+        # through ORM rows earlier in this unit of work (the dashboard's) are written first.
+        if self._session.new or self._session.dirty:
+            await self._session.flush()
+        row = (await self._session.execute(_GET_OBJECT, {"object": object_id})).first()
         return _object_record(row) if row else None
 
     async def by_reference(self, reference: str) -> ObjectRecord | None:
@@ -71,15 +100,11 @@ class ObjectRepository:
 
         A campaign's own objects if it lists any still active; otherwise ("all active") every one.
         """
-        query = select(TracedObject.id).where(TracedObject.status == ObjectStatus.ACTIVE)
         if campaign_id is not None:
-            scoped = query.join(CampaignObject, CampaignObject.object_id == TracedObject.id).where(
-                CampaignObject.campaign_id == campaign_id
-            )
-            ids = list(await self._session.scalars(scoped.order_by(CampaignObject.position, TracedObject.id)))
+            ids = list(await self._session.scalars(_CAMPAIGN_ACTIVE_IDS, {"campaign": campaign_id}))
             if ids:
                 return ids
-        return list(await self._session.scalars(query.order_by(TracedObject.position, TracedObject.id)))
+        return list(await self._session.scalars(_ACTIVE_IDS))
 
     async def neighbour(self, current_id: int | None, campaign_id: int | None, step: int) -> ObjectRecord | None:
         """The object `step` places after (or before, if negative) the current one, wrapping round."""

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FunnelCount, FunnelStep
-from storage.repositories.upsert import insert_for
+from storage.repositories.upsert import dialect_name, insert_on
+
+_KEY = ("day", "campaign_id", "object_id", "channel", "step")
+
+
+@functools.cache
+def _add_one(dialect: str) -> Any:
+    # Built once per dialect: a turn counts a funnel step on most updates.
+    table = FunnelCount.__table__
+    statement = insert_on(dialect, table).values(**{name: bindparam(f"new_{name}") for name in _KEY}, count=1)
+    return statement.on_conflict_do_update(index_elements=list(_KEY), set_={"count": table.c.count + 1})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +55,7 @@ class FunnelRepository:
             "channel": channel or "",
             "step": step.value,
         }
-        table = FunnelCount.__table__
-        statement = insert_for(self._session, table).values(**key, count=1)
-        await self._session.execute(
-            statement.on_conflict_do_update(index_elements=list(key), set_={"count": table.c.count + 1})
-        )
+        await self._session.execute(_add_one(dialect_name(self._session)), {f"new_{name}": key[name] for name in _KEY})
 
     async def rows(self, *, since: date, until: date, campaign_id: int | None = None) -> list[FunnelRow]:
         """Counters from `since` to `until` (both included), optionally for one campaign."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +21,70 @@ def new_alias() -> str:
     return "R-" + "".join(secrets.choice(_ALIAS_ALPHABET) for _ in range(8))
 
 
-def _reporter_record(row: Reporter) -> ReporterRecord:
-    return ReporterRecord(
+# `last_seen_at` only feeds retention (months), so a turn rewrites it at most this often.
+LAST_SEEN_EVERY = timedelta(hours=1)
+
+# The hot path, built once on the tables (Core, not the ORM): every update runs these.
+_reporters, _conversations = cast(Table, Reporter.__table__), cast(Table, Conversation.__table__)
+_OPEN_CHAT = (
+    select(
+        _reporters.c.id,
+        _reporters.c.alias,
+        _reporters.c.language,
+        _reporters.c.telegram_language,
+        _reporters.c.campaign_id,
+        _reporters.c.opted_in_at,
+        _reporters.c.stopped_at,
+        _reporters.c.blocked,
+        _reporters.c.wants_news,
+        _reporters.c.last_seen_at,
+        _reporters.c.chat_id_encrypted.is_not(None).label("reachable"),
+        _conversations.c.state,
+        _conversations.c.object_id,
+        _conversations.c.campaign_id.label("conversation_campaign_id"),
+        _conversations.c.channel,
+        _conversations.c.viewed,
+        _conversations.c.draft,
+    )
+    .join(_conversations, _conversations.c.reporter_id == _reporters.c.id)
+    .where(_reporters.c.pseudonym == bindparam("pseudonym"))
+    .with_for_update(of=_reporters)
+)
+_NEW_REPORTER = (
+    insert(_reporters)
+    .values(
+        pseudonym=bindparam("pseudonym"),
+        alias=bindparam("alias"),
+        chat_id_encrypted=bindparam("chat"),
+        language=bindparam("new_language"),
+        telegram_language=bindparam("new_telegram_language"),
+    )
+    .returning(_reporters.c.id)
+)
+_NEW_CONVERSATION = insert(_conversations).values(
+    reporter_id=bindparam("reporter"),
+    state=bindparam("new_state"),
+    viewed=[],
+    draft={},
+)
+_TOUCH = update(_reporters).where(_reporters.c.id == bindparam("reporter")).values(last_seen_at=bindparam("at"))
+_SAVE_CONVERSATION = (
+    update(_conversations)
+    .where(_conversations.c.reporter_id == bindparam("reporter"))
+    .values(
+        state=bindparam("new_state"),
+        object_id=bindparam("new_object_id"),
+        campaign_id=bindparam("new_campaign_id"),
+        channel=bindparam("new_channel"),
+        viewed=bindparam("new_viewed", type_=_conversations.c.viewed.type),
+        draft=bindparam("new_draft", type_=_conversations.c.draft.type),
+        updated_at=bindparam("at", type_=_conversations.c.updated_at.type),
+    )
+)
+
+
+def _records(row: Any) -> tuple[ReporterRecord, ConversationRecord]:
+    reporter = ReporterRecord(
         id=row.id,
         alias=row.alias,
         language=row.language,
@@ -33,18 +95,16 @@ def _reporter_record(row: Reporter) -> ReporterRecord:
         blocked=row.blocked,
         wants_news=row.wants_news,
     )
-
-
-def _conversation_record(row: Conversation) -> ConversationRecord:
-    return ConversationRecord(
-        reporter_id=row.reporter_id,
+    conversation = ConversationRecord(
+        reporter_id=row.id,
         state=row.state,
         object_id=row.object_id,
-        campaign_id=row.campaign_id,
+        campaign_id=row.conversation_campaign_id,
         channel=row.channel,
         viewed=list(row.viewed or []),
         draft=dict(row.draft or {}),
     )
+    return reporter, conversation
 
 
 class ReporterRepository:
@@ -66,43 +126,45 @@ class ReporterRepository:
         The row lock serialises one chat's updates across bot instances until the unit of work ends.
         """
         pseudonym = self._privacy.pseudonym(telegram_user_id)
-        found = await self._load_locked(pseudonym)
+        found = (await self._session.execute(_OPEN_CHAT, {"pseudonym": pseudonym})).first()
         if found is None:
             try:
                 async with self._session.begin_nested():  # a savepoint: a lost race must not abort the update
-                    reporter = Reporter(
-                        pseudonym=pseudonym,
-                        alias=new_alias(),
-                        chat_id_encrypted=self._privacy.encrypt_chat_id(chat_id),
-                        language=language,
-                        telegram_language=telegram_language,
-                    )
-                    self._session.add(reporter)
-                    await self._session.flush()
-                    conversation = Conversation(reporter_id=reporter.id, state=initial_state, draft={}, viewed=[])
-                    self._session.add(conversation)
-                    await self._session.flush()
-                return _reporter_record(reporter), _conversation_record(conversation), True
+                    alias = new_alias()
+                    values = {
+                        "pseudonym": pseudonym,
+                        "alias": alias,
+                        "chat": self._privacy.encrypt_chat_id(chat_id),
+                        "new_language": language,
+                        "new_telegram_language": telegram_language,
+                    }
+                    reporter_id = (await self._session.execute(_NEW_REPORTER, values)).scalar_one()
+                    conversation = {"reporter": reporter_id, "new_state": initial_state}
+                    await self._session.execute(_NEW_CONVERSATION, conversation)
+                reporter = ReporterRecord(
+                    id=reporter_id,
+                    alias=alias,
+                    language=language,
+                    telegram_language=telegram_language,
+                    campaign_id=None,
+                    opted_in=False,
+                    stopped=False,
+                    blocked=False,
+                    wants_news=False,
+                )
+                return reporter, ConversationRecord(reporter_id=reporter_id, state=initial_state), True
             except IntegrityError:
                 # Another instance created this reporter at the same moment: use theirs.
-                found = await self._load_locked(pseudonym)
+                found = (await self._session.execute(_OPEN_CHAT, {"pseudonym": pseudonym})).first()
                 if found is None:
                     raise
-        reporter, conversation = found
-        reporter.last_seen_at = utcnow()
-        if reporter.chat_id_encrypted is None:
-            reporter.chat_id_encrypted = self._privacy.encrypt_chat_id(chat_id)
-        return _reporter_record(reporter), _conversation_record(conversation), False
-
-    async def _load_locked(self, pseudonym: str) -> tuple[Reporter, Conversation] | None:
-        row = await self._session.execute(
-            select(Reporter, Conversation)
-            .join(Conversation, Conversation.reporter_id == Reporter.id)
-            .where(Reporter.pseudonym == pseudonym)
-            .with_for_update(of=Reporter)
-        )
-        found = row.first()
-        return (found[0], found[1]) if found is not None else None
+        now = utcnow()
+        if not found.reachable:
+            await self.update(found.id, chat_id_encrypted=self._privacy.encrypt_chat_id(chat_id), last_seen_at=now)
+        elif now - found.last_seen_at >= LAST_SEEN_EVERY:
+            await self._session.execute(_TOUCH, {"reporter": found.id, "at": now})
+        reporter_record, conversation_record = _records(found)
+        return reporter_record, conversation_record, False
 
     async def update(self, reporter_id: int, **values: Any) -> None:
         """Set reporter columns, e.g. `language`, `opted_in_at`, `stopped_at`, `campaign_id`."""
@@ -112,19 +174,17 @@ class ReporterRepository:
         await self.update(reporter_id, opted_in_at=at, stopped_at=None)
 
     async def save_conversation(self, conversation: ConversationRecord) -> None:
-        await self._session.execute(
-            update(Conversation)
-            .where(Conversation.reporter_id == conversation.reporter_id)
-            .values(
-                state=conversation.state,
-                object_id=conversation.object_id,
-                campaign_id=conversation.campaign_id,
-                channel=conversation.channel,
-                viewed=list(conversation.viewed),
-                draft=dict(conversation.draft),
-                updated_at=utcnow(),
-            )
-        )
+        values = {
+            "reporter": conversation.reporter_id,
+            "new_state": conversation.state,
+            "new_object_id": conversation.object_id,
+            "new_campaign_id": conversation.campaign_id,
+            "new_channel": conversation.channel,
+            "new_viewed": list(conversation.viewed),
+            "new_draft": dict(conversation.draft),
+            "at": utcnow(),
+        }
+        await self._session.execute(_SAVE_CONVERSATION, values)
 
     async def chat_id(self, reporter_id: int) -> int | None:
         """Decrypt the chat id to reach a reporter (follow-ups, announcements)."""

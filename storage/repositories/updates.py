@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate, utcnow
-from storage.repositories.upsert import insert_for
+from storage.repositories.upsert import dialect_name, insert_on
+
+
+@functools.cache
+def _claim(dialect: str) -> Any:
+    # Built once per dialect on the table (Core, not the ORM): every update runs it.
+    table = ProcessedUpdate.__table__
+    return (
+        insert_on(dialect, table)
+        .values(bot_id=bindparam("bot"), update_id=bindparam("update"), processed_at=bindparam("at"))
+        .on_conflict_do_nothing()
+        .returning(table.c.update_id)
+    )
 
 
 class UpdateRepository:
@@ -33,14 +47,8 @@ class UpdateRepository:
         It commits with the rest of the unit of work or not at all, so a failed attempt can be retried.
         On PostgreSQL a concurrent duplicate waits for the first attempt's transaction to end.
         """
-        values = {"bot_id": bot_id, "update_id": update_id, "processed_at": utcnow()}
-        statement = (
-            insert_for(self._session, ProcessedUpdate)
-            .values(**values)
-            .on_conflict_do_nothing()
-            .returning(ProcessedUpdate.update_id)
-        )
-        return (await self._session.execute(statement)).first() is not None
+        values = {"bot": bot_id, "update": update_id, "at": utcnow()}
+        return (await self._session.execute(_claim(dialect_name(self._session)), values)).first() is not None
 
     async def forget_before(self, cutoff: datetime) -> int:
         result = await self._session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < cutoff))

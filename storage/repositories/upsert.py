@@ -11,10 +11,18 @@ if TYPE_CHECKING:
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 
+def dialect_name(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else ""
+
+
 def insert_for(session: AsyncSession, table: Any) -> PostgresqlInsert | SqliteInsert:
     """The dialect's INSERT for `table`, which has `on_conflict_do_nothing()` on both databases."""
+    return insert_on(dialect_name(session), table)
+
+
+def insert_on(dialect: str, table: Any) -> PostgresqlInsert | SqliteInsert:
+    """`insert_for` by dialect name, for statements built once and kept (see the hot path's repositories)."""
     # Each dialect's module is imported on first use: a bot on SQLite never loads PostgreSQL's.
-    dialect = session.bind.dialect.name if session.bind is not None else ""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
