@@ -16,11 +16,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # httpx (imported by PTB) loads its command-line tool, and with it click, rich and pygments
     # (5 MiB resident), when they are installed; a failed import is its documented fallback.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-    from aiohttp import web
-
     from bot.demo_defaults import DEMO_SECRET_KEY, DEMO_TOKEN
     from bot.logs import configure_logging
-    from bot.web import create_web_app
+    from bot.web import create_web_app, serve
 
     settings = load_settings()
     if settings.telegram_bot_token.get_secret_value() == DEMO_TOKEN or (
@@ -34,7 +32,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import review
 
     app = create_web_app(settings, mode="webhook" if args.webhook else "polling", extra_setup=[review.setup])
-    web.run_app(app, host=settings.web_host, port=settings.web_port, print=None)
+    serve(app, host=settings.web_host, port=settings.web_port)
     return 0
 
 

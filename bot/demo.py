@@ -15,7 +15,7 @@ from bot.demo_catalog import QUESTION_TRANSLATIONS, write_demo_catalog
 from bot.demo_defaults import DEMO_SECRET_KEY, DEMO_TOKEN
 from bot.doctor import quick_summary
 from bot.settings import Settings, load_settings
-from bot.web import SERVICES, create_web_app
+from bot.web import SERVICES, create_web_app, serve
 from emulator import BotApiEmulator
 from review.config import DashboardConfig
 from review.security import Passwords
@@ -132,4 +132,4 @@ def create_demo_app(
 
 def run_demo(data_dir: Path, host: str, port: int, emulator_port: int) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
-    web.run_app(create_demo_app(data_dir, host, port, emulator_port), host=host, port=port, print=None)
+    serve(create_demo_app(data_dir, host, port, emulator_port), host=host, port=port)

@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
+import orjson
 
 # DefaultValue and ODVInput live in PTB's private modules; its own HTTPXRequest imports them the
 # same way, and we need them to keep do_request's signature identical to BaseRequest's.
@@ -79,12 +80,17 @@ class AiohttpRequest(BaseRequest):
         """Decode a Bot API answer, dropping characters the database cannot store (see `storage.text`).
 
         Every polled update enters the bot here. Unlike PTB's own version, a body that is not
-        JSON is not logged: it may quote what a user wrote.
+        JSON is not logged: it may quote what a user wrote. orjson parses it several times faster;
+        what orjson refuses (invalid UTF-8, lone surrogates, integers past 64 bits) takes the standard
+        library's more lenient way, as before.
         """
         try:
-            data = json.loads(payload.decode("utf-8", "replace"))
-        except ValueError as exc:
-            raise TelegramError("Invalid server response") from exc
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            try:
+                data = json.loads(payload.decode("utf-8", "replace"))
+            except ValueError as exc:
+                raise TelegramError("Invalid server response") from exc
         return storable_payload(payload, data)  # type: ignore[no-any-return]
 
     @property
