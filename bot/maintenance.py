@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import aiohttp
 from telegram import InlineKeyboardMarkup
@@ -30,12 +32,57 @@ UPDATE_ID_RETENTION = timedelta(days=7)  # Telegram stops redelivering long befo
 CLAIM_BATCH = 50
 RETRY_CAP = timedelta(hours=1)
 DELIVERED = "delivered"
+T = TypeVar("T")
 
 
 def retry_delay(attempt: int, base: timedelta) -> timedelta:
     """How long to wait after the sweeper's `attempt`-th try: `base`, doubling each time, at most RETRY_CAP."""
     doublings: int = min(max(attempt - 1, 0), 20)
     return min(RETRY_CAP, base * (1 << doublings))
+
+
+class Claim:
+    """A batch claimed by a sweeper: its rows are this instance's until the shortest back-off runs out.
+
+    The claim moved each row's next attempt at least `lease` into the future; after that another
+    instance may claim the same row. A send that waited for the limiter (a 429 pause can last
+    minutes) past most of the lease is not made: the row stays due and goes out at a later round.
+    """
+
+    def __init__(self, lease: timedelta) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._until = self._loop.time() + lease.total_seconds() * 0.8
+
+    def held(self) -> bool:
+        return self._loop.time() < self._until
+
+
+async def _send_claimed(
+    limiter: SendLimiter, claim: Claim, key: str, what: str, attempt: int, send: Callable[[], Awaitable[T]]
+) -> T | str | None:
+    """One proactive send through the shared limiter, for a claimed row.
+
+    Returns what `send` returned once Telegram accepted it, the reason (a `Failure` value) it never
+    can be delivered, or None to try again later (429, a transient error, or the claim ran out).
+    """
+    try:
+        async with limiter.slot(key):
+            if not claim.held():
+                log.info("%s: the claim ran out while waiting to send; left for a later round", what)
+                return None
+            return await send()
+    except RetryAfter as error:
+        await limiter.pause(retry_after_seconds(error), key)
+        log.warning("%s not sent (429); retrying later", what)
+        return None
+    except TelegramError as error:
+        failure = classify(error)
+        name = type(error).__name__
+        if failure is Failure.TRANSIENT:
+            log.warning("%s not sent on attempt %d (%s); retrying later", what, attempt, name)
+            return None
+        log.info("%s undeliverable (%s, %s)", what, name, failure.value)
+        return failure.value
 
 
 async def resend_unconfirmed(
@@ -58,9 +105,10 @@ async def resend_unconfirmed(
             now, now - grace, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH
         )
         await uow.commit()
+    claim = Claim(grace)
     sent = 0
     for tip in due:
-        outcome = await _send_reference(application, services, limiter, tip)
+        outcome = await _send_reference(application, services, limiter, claim, tip)
         if outcome is None:
             continue  # transient: the claim already scheduled the next attempt
         async with services.database.unit_of_work() as uow:
@@ -76,7 +124,7 @@ async def resend_unconfirmed(
 
 
 async def _send_reference(
-    application: TracebotApplication, services: BotServices, limiter: SendLimiter, tip: DueConfirmation
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter, claim: Claim, tip: DueConfirmation
 ) -> str | None:
     """DELIVERED, a reason the reference can never be delivered, or None to try again later."""
     if tip.chat_id_encrypted is None:
@@ -95,26 +143,17 @@ async def _send_reference(
         text = f"{contacts}\n\n{passed_as_urgent(_, tip.tip_id)}"
     else:
         text = confirmation_text(_, tip.tip_id, followup=tip.followup_consent)
-    try:
-        async with limiter.slot(key):
-            await application.bot.send_message(chat_id, text)
-    except RetryAfter as error:
-        await limiter.pause(retry_after_seconds(error), key)
-        log.warning("tip %s: reference not sent (429); retrying later", tip.tip_id)
-        return None
-    except TelegramError as error:
-        failure = classify(error)
-        name = type(error).__name__
-        if failure is Failure.TRANSIENT:
-            log.warning("tip %s: reference not sent on attempt %d (%s); retrying later", tip.tip_id, tip.attempt, name)
-            return None
-        log.info("tip %s: reference undeliverable (%s, %s)", tip.tip_id, name, failure.value)
-        if failure is Failure.CHAT_GONE and tip.reporter_id is not None:
-            async with services.database.unit_of_work() as uow:  # a blocked bot sends them no news either
-                await uow.reporters.update(tip.reporter_id, wants_news=False)
-                await uow.commit()
-        return failure.value
-    return DELIVERED
+
+    async def send() -> str:
+        await application.bot.send_message(chat_id, text)
+        return DELIVERED
+
+    outcome = await _send_claimed(limiter, claim, key, f"tip {tip.tip_id}: reference", tip.attempt, send)
+    if outcome == Failure.CHAT_GONE.value and tip.reporter_id is not None:
+        async with services.database.unit_of_work() as uow:  # a blocked bot sends them no news either
+            await uow.reporters.update(tip.reporter_id, wants_news=False)
+            await uow.commit()
+    return outcome
 
 
 async def send_due_questions(
@@ -134,9 +173,10 @@ async def send_due_questions(
     async with services.database.unit_of_work() as uow:
         due = await uow.followup_outbox.claim_due(now, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH)
         await uow.commit()
+    claim = Claim(grace)
     sent = 0
     for question in due:
-        outcome = await _deliver_question(application, services, limiter, question)
+        outcome = await _deliver_question(application, services, limiter, claim, question)
         if outcome is None:
             continue  # transient: the claim already scheduled the next attempt
         async with services.database.unit_of_work() as uow:
@@ -162,7 +202,7 @@ async def send_question(
 
 
 async def _deliver_question(
-    application: TracebotApplication, services: BotServices, limiter: SendLimiter, question: DueQuestion
+    application: TracebotApplication, services: BotServices, limiter: SendLimiter, claim: Claim, question: DueQuestion
 ) -> int | str | None:
     """The Telegram message id once delivered, a reason it never can be, or None to try again later."""
     if not question.consent:
@@ -177,24 +217,12 @@ async def _deliver_question(
     gettext = services.catalogs.for_language(language).gettext
     # A question is proactive: it shares the limiter with reference re-sends and announcements.
     key = chat_key(question.reporter_id) if question.reporter_id is not None else f"tip:{question.tip_id}"
-    try:
-        async with limiter.slot(key):
-            telegram_id = await send_question(
-                application, chat_id, question.text_sent, question_keyboard(gettext, question.message_id)
-            )
-    except RetryAfter as error:
-        await limiter.pause(retry_after_seconds(error), key)
-        log.warning("question %s: not sent (429); retrying later", question.message_id)
-        return None
-    except TelegramError as error:
-        failure = classify(error)
-        if failure is Failure.TRANSIENT:
-            name = type(error).__name__
-            log.warning("question %s: not sent on attempt %d (%s)", question.message_id, question.attempt, name)
-            return None
-        log.info("question %s: undeliverable (%s)", question.message_id, failure.value)
-        return failure.value
-    return telegram_id
+    keyboard = question_keyboard(gettext, question.message_id)
+
+    async def send() -> int:
+        return await send_question(application, chat_id, question.text_sent, keyboard)
+
+    return await _send_claimed(limiter, claim, key, f"question {question.message_id}", question.attempt, send)
 
 
 async def apply_retention(services: BotServices) -> None:

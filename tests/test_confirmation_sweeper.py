@@ -23,6 +23,7 @@ from bot.web import TELEGRAM
 from emulator import BotApiEmulator
 from storage.models import Reporter, Tip
 from storage.repositories import TipDraft
+from storage.send_limiter import SendLimiter
 from storage.uow import Database
 from tests.support.flows import REFERENCE, opt_in, to_preview
 from tests.support.harness import RunningBot, make_settings, running_bot
@@ -207,3 +208,33 @@ async def test_a_lost_urgent_message_is_resent_with_the_emergency_contacts(
     text = user.messages[-1].plain_text
     assert "911" in text and "teprotejomexico.org" in text, text
     assert REFERENCE.search(text) and "urgente" in text, text
+
+
+async def test_a_send_that_waited_past_its_claim_is_left_for_a_later_round(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path, manual_sweeper: None
+) -> None:
+    """A 429 pause longer than the claim: another instance may hold the tip by then, so this one must not send."""
+    settings = make_settings(
+        database_url, emulator, tmp_path / "media", confirmation_grace_seconds=2, translation_worker="off"
+    )
+    async with running_bot(settings, catalog_dir=tmp_path / "catalog") as running:
+        application, services = running.app[TELEGRAM], running.services
+        user = await opt_in(emulator, 7401)
+        preview = await to_preview(user, "Seen in a cafe in Porto", "PT")
+        emulator.fail_next("sendMessage", error_code=502, retry_after=None, description="Bad Gateway")
+        await user.press_data(preview.message_id, "tip:send")
+        await wait_for_failed_send(emulator)
+        await backdate_all(running)
+        limiter = SendLimiter(services.database, 0)
+        await limiter.pause(2.5)  # every send waits 2.5 s: past the claim (most of the 2 s back-off)
+        assert await resend_unconfirmed(application, services, limiter) == 0
+        assert not any(REFERENCE.search(message.plain_text) for message in user.messages)
+        [waiting] = await tip_states(running)
+        assert waiting.confirmed_at is None and waiting.confirmation_next_attempt_at is not None
+        # Once the claim's back-off has passed, a later round delivers it, once.
+        async with running.services.database.session_factory() as session, session.begin():
+            await session.execute(update(Tip).values(confirmation_next_attempt_at=datetime.now(UTC)))
+        assert await resend_unconfirmed(application, services, limiter) == 1
+        [delivered] = await tip_states(running)
+    assert delivered.confirmed_at is not None
+    assert sum(1 for message in user.messages if REFERENCE.search(message.plain_text)) == 1
