@@ -140,6 +140,8 @@ class Result:
     errors: int
     generator_cpu: float  # share of one core over the walking phase
     max_connections: int
+    bot_cpu: float  # share of one core
+    cores_busy: dict[int, float]  # each core's busy share (anyone's work) over the walking phase
 
 
 # -- peers' virtualenvs ------------------------------------------------------------------
@@ -237,6 +239,22 @@ async def walk_all(emulator: BotApiEmulator, walk: Walk, users: int, concurrency
     return stalled
 
 
+def core_ticks() -> dict[int, tuple[int, int]]:
+    """Busy and total clock ticks of each core so far (/proc/stat; busy = not idle, not waiting for I/O)."""
+    ticks = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            numbers = [int(value) for value in values[:8]]  # user nice system idle iowait irq softirq steal
+            ticks[int(name[3:])] = (sum(numbers) - numbers[3] - numbers[4], sum(numbers))
+    return ticks
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
@@ -273,10 +291,12 @@ async def measure(system: System, args: argparse.Namespace, folder: Path) -> Res
             calls_before = len(emulator.calls)
             recorder = Recorder(args.step_timeout)
             cpu_before, own_before = proc_cpu_seconds(process.pid), resource.getrusage(resource.RUSAGE_SELF)
+            cores_before = core_ticks()
             began = time.perf_counter()
             stalled = await walk_all(emulator, system.walk, args.users, args.concurrency, recorder)
             wall = time.perf_counter() - began
             cpu, own = proc_cpu_seconds(process.pid) - cpu_before, resource.getrusage(resource.RUSAGE_SELF)
+            cores_after = core_ticks()
             rss, _ = proc_rss_mib(process.pid)
         finally:
             process.terminate()
@@ -305,6 +325,8 @@ async def measure(system: System, args: argparse.Namespace, folder: Path) -> Res
         startup_s=startup,
         errors=stalled + len(failed),
         generator_cpu=generator / wall,
+        bot_cpu=cpu / wall,
+        cores_busy={core: busy_share(cores_before[core], cores_after[core]) for core in cores_after},
         max_connections=max_connections,
     )
 
@@ -381,7 +403,8 @@ async def run(args: argparse.Namespace, systems: list[System]) -> None:
                 print(
                     f"  round {number} {system.key}: {result.updates_per_s:,.0f} updates/s, "
                     f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, errors {result.errors}, "
-                    f"generator {result.generator_cpu:.0%}",
+                    f"bot CPU {result.bot_cpu:.0%}, generator {result.generator_cpu:.0%}, cores busy "
+                    + ", ".join(f"{core}: {share:.0%}" for core, share in sorted(result.cores_busy.items())),
                     flush=True,
                 )
     print()
@@ -398,11 +421,27 @@ async def run(args: argparse.Namespace, systems: list[System]) -> None:
         if statistics.median(r.generator_cpu for r in results[system.key]) > GENERATOR_SATURATED
     ]
     print("gen CPU: this process (emulator + simulated users) over the walking phase, in shares of one core.")
+    if args.bot_cpu is not None:
+        print("Cores busy over the walking phase (every process on the machine counts), medians:")
+        for system in systems:
+            print(f"  {system.label}: {core_load(args, results[system.key])}")
     if busy:
         print(
             f"The generator's core was saturated (> {GENERATOR_SATURATED:.0%}) for {', '.join(busy)}: "
             "those rows are bounded by the generator, not by the bot."
         )
+
+
+def core_load(args: argparse.Namespace, results: list[Result]) -> str:
+    def median(values: Iterator[float]) -> float:
+        return float(statistics.median(values))
+
+    bot = median(r.cores_busy.get(args.bot_cpu, 0.0) for r in results)
+    generator = median(r.cores_busy.get(args.generator_cpu, 0.0) for r in results)
+    return (
+        f"CPU {args.bot_cpu} {bot:.0%} (the bot {median(r.bot_cpu for r in results):.0%}), "
+        f"CPU {args.generator_cpu} {generator:.0%} (the generator {median(r.generator_cpu for r in results):.0%})"
+    )
 
 
 def pinning(args: argparse.Namespace) -> str:
