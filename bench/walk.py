@@ -61,6 +61,8 @@ class Recorder:
     timeout: float
     actions: int = 0
     latencies: list[float] = field(default_factory=list)
+    by_step: dict[int, list[float]] = field(default_factory=dict)  # the same, by step of the walk
+    _taken: dict[int, int] = field(default_factory=dict)  # steps each user has taken
 
     async def step(
         self, user: SimulatedUser, action: Awaitable[object], awaited: Callable[[BotMessage], bool]
@@ -72,6 +74,8 @@ class Recorder:
         message = await user.wait_for_message(awaited, timeout=self.timeout)
         arrived = next(event.at for event in reversed(user.chat.events) if event.message is message)
         self.latencies.append(arrived - sent)
+        number = self._taken[user.user_id] = self._taken.get(user.user_id, 0) + 1
+        self.by_step.setdefault(number, []).append(arrived - sent)
         return message
 
 
@@ -119,12 +123,17 @@ class System:
     walk: Walk
     probe: Walk
     health_path: str  # any HTTP answer here means the bot's server is up
+    steps: tuple[str, ...]
 
 
+TIP_STEPS = ("/start", "opt in", "I recognise this", "country", "text", "Send")
+ECHO_STEPS = tuple(f"text {number}" for number in range(1, STEPS + 1))
 SYSTEMS = {
-    "tracebot": System("tracebot", "Tracebot, whole tip walk", tip_walk, tip_probe, "/healthz"),
-    "ptb": System("ptb", "PTB {version} echo, run_webhook defaults", echo_walk, echo_probe, "/webhook"),
-    "aiogram": System("aiogram", "aiogram {version} echo, aiohttp webhook", echo_walk, echo_probe, "/webhook"),
+    "tracebot": System("tracebot", "Tracebot, whole tip walk", tip_walk, tip_probe, "/healthz", TIP_STEPS),
+    "ptb": System("ptb", "PTB {version} echo, run_webhook defaults", echo_walk, echo_probe, "/webhook", ECHO_STEPS),
+    "aiogram": System(
+        "aiogram", "aiogram {version} echo, aiohttp webhook", echo_walk, echo_probe, "/webhook", ECHO_STEPS
+    ),
 }
 
 
@@ -143,6 +152,7 @@ class Result:
     max_connections: int
     bot_cpu: float  # share of one core
     cores_busy: dict[int, float]  # each core's busy share (anyone's work) over the walking phase
+    steps_ms: list[tuple[float, float]]  # p50 and p99 of each step of the walk
 
 
 # -- peers' virtualenvs ------------------------------------------------------------------
@@ -327,6 +337,10 @@ async def measure(system: System, args: argparse.Namespace, folder: Path) -> Res
         errors=stalled + len(failed),
         generator_cpu=generator / wall,
         bot_cpu=cpu / wall,
+        steps_ms=[
+            (percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000)
+            for _, values in sorted(recorder.by_step.items())
+        ],
         cores_busy={core: busy_share(cores_before[core], cores_after[core]) for core in cores_after},
         max_connections=max_connections,
     )
@@ -419,6 +433,16 @@ async def run(args: argparse.Namespace, systems: list[System]) -> None:
     )
     print_table([row(system.label, results[system.key]) for system in systems])
     print_notes(args, systems, results)
+    print("Each step, p50 / p99 ms (medians over the rounds):")
+    for system in systems:
+        rows = results[system.key]
+        cells = [
+            f"{name} {median(r.steps_ms[index][0] for r in rows):.0f}"
+            f" / {median(r.steps_ms[index][1] for r in rows):.0f}"
+            for index, name in enumerate(system.steps)
+            if all(len(r.steps_ms) > index for r in rows)
+        ]
+        print(f"  {system.label}: {', '.join(cells)}")
 
 
 def print_notes(args: argparse.Namespace, systems: list[System], results: dict[str, list[Result]]) -> None:
