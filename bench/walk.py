@@ -50,7 +50,7 @@ PEER_REQUIREMENTS = {
 PEER_SECRET = "bench-webhook-secret"
 REFERENCE = re.compile(r"T-\d{6}")
 STEPS = 6
-GENERATOR_SATURATED = 0.9  # busy share of the generator's core above which it bounds the figures
+SATURATED = 0.9  # busy share of a core above which whoever runs there bounds the figures
 OTHER_WORK = 0.1  # share of the bot's core taken by other processes worth a note
 
 
@@ -460,8 +460,10 @@ def print_notes(args: argparse.Namespace, systems: list[System], results: dict[s
         notes = []
         if bot_core - bot > OTHER_WORK:
             notes.append("other work shared the bot's core")
-        if generator_core > GENERATOR_SATURATED:
-            notes.append("the generator's core was full")
+        if bot > SATURATED:
+            notes.append("the bot used its whole core: the bot bounds this row")
+        elif generator_core > SATURATED:
+            notes.append("the generator's core was full and the bot's was not: the generator may bound this row")
             bounded.append(system.key)
         print(
             f"  {system.label}: CPU {args.bot_cpu} {bot_core:.0%} (the bot {bot:.0%}), "
@@ -470,8 +472,8 @@ def print_notes(args: argparse.Namespace, systems: list[System], results: dict[s
         )
     if bounded:
         print(
-            f"Where the generator's core was full ({', '.join(bounded)}), the row is bounded by the emulator and "
-            "the simulated users (and whatever else ran there), not only by the bot."
+            f"Rows {', '.join(bounded)}: the emulator and the simulated users (with whatever else ran on their core) "
+            "may have kept the bot from going faster; their figures are a floor for the bot, not its limit."
         )
 
 
