@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 Json = dict[str, Any]
@@ -85,11 +85,11 @@ class BotMessage:
 
     def snapshot(self) -> BotMessage:
         """A deep copy, so later edits do not change what a waiter saw."""
-        return copy.deepcopy(self)
+        return _copy(self, as_dicts=False)  # type: ignore[no-any-return]
 
     def to_json(self) -> Json:
         """JSON form for the control API and the chat page."""
-        data = asdict(self)
+        data: Json = _copy(self, as_dicts=True)
         data["html"] = self.html
         data["photo_file_id"] = self.photo_file_id
         return data
@@ -118,6 +118,37 @@ class BotMessage:
         if self.protect_content:
             message["has_protected_content"] = True
         return message
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    record: tuple(item.name for item in fields(record)) for record in (BotMessage, MessageRevision)
+}
+
+
+def _copy(value: Any, *, as_dicts: bool) -> Any:
+    """``copy.deepcopy`` (or, ``as_dicts``, ``dataclasses.asdict``) of a message: the same result, cheaper.
+
+    Every sent message and edit is copied twice for the chat log, so the generic versions, which
+    look up fields and keep a memo for every nested value, were most of the emulator's cost per
+    call. Messages hold JSON-like data; anything else still goes through ``copy.deepcopy``. Unlike
+    deepcopy, an object shared by two fields (a markup-only edit's revision and the message) is
+    copied once for each; nothing reads snapshots by identity.
+    """
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        return {key: _copy(item, as_dicts=as_dicts) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item, as_dicts=as_dicts) for item in value]
+    if kind is tuple:
+        return tuple(_copy(item, as_dicts=as_dicts) for item in value)
+    names = _FIELD_NAMES.get(kind)
+    if names is not None:
+        values = {name: _copy(getattr(value, name), as_dicts=as_dicts) for name in names}
+        return values if as_dicts else kind(**values)
+    return copy.deepcopy(value)
 
 
 @dataclass
