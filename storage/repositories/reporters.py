@@ -168,7 +168,7 @@ class ReporterRepository:
 
     async def update(self, reporter_id: int, **values: Any) -> None:
         """Set reporter columns, e.g. `language`, `opted_in_at`, `stopped_at`, `campaign_id`."""
-        await self._session.execute(update(Reporter).where(Reporter.id == reporter_id).values(**values))
+        await self._session.execute(update(_reporters).where(_reporters.c.id == reporter_id).values(**values))
 
     async def opt_in(self, reporter_id: int, at: datetime) -> None:
         await self.update(reporter_id, opted_in_at=at, stopped_at=None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Reporter, Tip, TranslationStatus, utcnow
@@ -41,10 +42,12 @@ class TipRepository:
 
     async def submit(self, draft: TipDraft) -> tuple[int, bool]:
         """Store the tip once per draft token; returns (tip id, created now?)."""
-        existing = await self._session.scalar(select(Tip.id).where(Tip.draft_token == draft.draft_token))
+        # Core on the table, not ORM rows: every tip goes through here in a turn.
+        tips = cast(Table, Tip.__table__)
+        existing = await self._session.scalar(select(tips.c.id).where(tips.c.draft_token == draft.draft_token))
         if existing is not None:
             return existing, False
-        tip = Tip(
+        values = dict(
             draft_token=draft.draft_token,
             object_id=draft.object_id,
             reporter_id=draft.reporter_id,
@@ -66,9 +69,10 @@ class TipRepository:
             urgent=draft.urgent,
             urgent_alert_next_attempt_at=utcnow() if draft.urgent and draft.announce else None,
         )
-        self._session.add(tip)
-        await self._session.flush()
-        return tip.id, True
+        tip_id = await self._session.scalar(insert(tips).values(values).returning(tips.c.id))
+        if tip_id is None:
+            raise LookupError("the new tip has no id")
+        return tip_id, True
 
     async def latest_country(self, reporter_id: int) -> str | None:
         """The country the reporter chose in their latest tip that names one."""
@@ -124,8 +128,9 @@ class TipConfirmations:
         self._session = session
 
     async def mark_confirmed(self, tip_id: int) -> None:
+        tips = cast(Table, Tip.__table__)  # Core: right after every tip
         await self._session.execute(
-            update(Tip).where(Tip.id == tip_id).values(confirmed_at=utcnow(), confirmation_next_attempt_at=None)
+            update(tips).where(tips.c.id == tip_id).values(confirmed_at=utcnow(), confirmation_next_attempt_at=None)
         )
 
     async def mark_undeliverable(self, tip_id: int, reason: str) -> None:
