@@ -184,13 +184,15 @@ def pinned(cpu: int | None) -> Callable[[], None] | None:
 
 
 async def prepare_tracebot(
-    emulator: BotApiEmulator, args: argparse.Namespace, folder: Path, port: int
+    emulator: BotApiEmulator, args: argparse.Namespace, folder: Path, port: int, *, webhook: bool = True
 ) -> dict[str, str]:
-    """A fresh database with the demo catalog imported (migrated by the import); the bot's environment."""
+    """A fresh database with the demo catalog imported (migrated by the import); the bot's environment.
+
+    `webhook=False`: the environment of `tracebot run` polling, with nothing but what it needs set.
+    """
     url = args.database_url or f"sqlite+aiosqlite:///{folder / 'walk.db'}"
-    env = server_env(
-        emulator, url, folder, port, WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook", TRANSLATION_WORKER="off"
-    )
+    extra = {"WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook", "TRANSLATION_WORKER": "off"} if webhook else {}
+    env = server_env(emulator, url, folder, port, **extra)
     commands = [["objects", "import", str(args.catalog)]]
     if args.database_url:  # one database for every round: down to nothing, then up again
         commands.insert(0, ["db", "downgrade", "base"])

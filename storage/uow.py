@@ -70,6 +70,8 @@ class UnitOfWork:
             await session.close()
 
     async def commit(self) -> None:
+        if "funnel" in self.__dict__:  # counters go last: their rows are shared by everyone (see FunnelRepository)
+            await self.funnel.write_counts()
         await self.session.commit()
 
     async def rollback(self) -> None:
