@@ -192,7 +192,7 @@ class TipMaker:
         ]
 
     def campaign_rows(self, now: datetime) -> list[tuple[Any, ...]]:
-        return [(n, f"camp{n:02d}", f"Campaign {n}", True, now) for n in range(1, CAMPAIGNS + 1)]
+        return [(n, f"camp{n:02d}", f"Campaign {n}", "active", now) for n in range(1, CAMPAIGNS + 1)]
 
     def reporter_rows(self, now: datetime) -> Iterator[tuple[Any, ...]]:
         for n in range(1, self.reporters + 1):
@@ -203,7 +203,7 @@ OBJECT_COLUMNS = (
     "id", "reference", "question", "hint", "image_path", "translations", "image_sha256", "telegram_file_id",
     "status", "position", "created_at", "updated_at",
 )  # fmt: skip
-CAMPAIGN_COLUMNS = ("id", "code", "title", "active", "created_at")
+CAMPAIGN_COLUMNS = ("id", "code", "title", "status", "created_at")
 REPORTER_COLUMNS = (
     "id", "pseudonym", "alias", "chat_id_encrypted", "language", "telegram_language", "campaign_id",
     "opted_in_at", "stopped_at", "wants_news", "blocked", "created_at", "last_seen_at",

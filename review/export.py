@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from review import context
@@ -20,7 +21,7 @@ from review.filters import FilterError, parse_filters
 from review.queue import record
 from review.render import error_page
 from review.search_audit import audit_moderator_search
-from review.security import neutralise_cell
+from review.security import FORMULA_TRIGGERS, neutralise_cell
 from storage.pii import mask_contacts
 from storage.repositories.followup import ThreadEntry
 from storage.repositories.review import ReviewTip, TipQuery
@@ -92,33 +93,36 @@ def thread_rows(thread: list[ThreadEntry]) -> list[dict[str, Any]]:
     ]
 
 
-async def with_threads(database: Database, tips: list[ReviewTip]) -> list[dict[str, Any]]:
-    """The batch's rows, each with its thread (one query per batch)."""
-    async with database.unit_of_work() as uow:
-        threads = await uow.followup.threads([tip.id for tip in tips])
+Batch = tuple[list[ReviewTip], dict[int, list[ThreadEntry]]]
+
+
+def export_rows(batch: Batch) -> list[dict[str, Any]]:
+    """The batch's rows, each with its thread."""
+    tips, threads = batch
     return [{**tip_row(tip), "thread": thread_rows(threads[tip.id])} for tip in tips]
 
 
-async def iterate_tips(database: Database, query: TipQuery, batch: int = BATCH) -> AsyncIterator[list[ReviewTip]]:
-    """Every matching tip, newest first, one short transaction per batch (no long-held locks).
+async def iterate_tips(database: Database, query: TipQuery, batch: int = BATCH) -> AsyncIterator[Batch]:
+    """Every matching tip with its thread in queue order, one short transaction per batch (no long-held locks).
 
-    The next batch is read while the caller turns this one into bytes, so the database and Python
-    work side by side instead of taking turns.
+    The next batch and its threads are read while the caller turns this one into bytes, so the
+    database and Python work side by side instead of taking turns.
     """
 
-    async def fetch(before: int | None) -> list[ReviewTip]:
+    async def fetch(before: int | None) -> Batch:
         async with database.unit_of_work() as uow:
-            return await uow.review.page(query, before_id=before, limit=batch)
+            tips = await uow.review.page(query, before_id=before, limit=batch)
+            return tips, await uow.followup.threads([tip.id for tip in tips])
 
     pending = asyncio.create_task(fetch(None))
     try:
         while True:
-            tips = await pending
+            tips, threads = await pending
             if not tips:
                 return
             if len(tips) == batch:
                 pending = asyncio.create_task(fetch(tips[-1].id))
-            yield tips
+            yield tips, threads
             if len(tips) < batch:
                 return
     finally:
@@ -150,12 +154,35 @@ def csv_line(values: list[str]) -> bytes:
 
 
 def csv_chunk(rows: list[dict[str, Any]]) -> bytes:
-    """Rows (each built once, its texts masked once) as CSV lines, with one writer for them all."""
+    """Rows (each built once, its texts masked once) as CSV lines, with one writer for them all.
+
+    The same cells as `csv_cell`, inlined: it runs for every cell of an export of millions.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    triggers = FORMULA_TRIGGERS
     for row in rows:
-        writer.writerow([csv_cell(row[column]) for column in COLUMNS])
+        cells = []
+        for column in COLUMNS:
+            value = row[column]
+            if value is None:
+                cells.append("")
+            elif value.__class__ is str:
+                cells.append("'" + value if value.startswith(triggers) else value)
+            else:
+                cells.append(csv_cell(value))
+        writer.writerow(cells)
     return buffer.getvalue().encode("utf-8")
+
+
+def json_chunk(rows: list[dict[str, Any]], first: bool) -> bytes:
+    """Rows as the elements of the export's JSON array (after a comma unless `first`), one a line.
+
+    orjson: several times faster than the standard library. Rows hold no NaN or Infinity (`finite`),
+    which it would write as null where `strict_dumps` refuses them.
+    """
+    items = b",\n".join(orjson.dumps(row) for row in rows)
+    return (b"\n" if first else b",\n") + items
 
 
 async def export(request: web.Request) -> web.StreamResponse:
@@ -184,18 +211,15 @@ async def export(request: web.Request) -> web.StreamResponse:
     count = 0
     if kind == "csv":
         await response.write(b"\xef\xbb\xbf" + csv_line(list(COLUMNS)))  # BOM: spreadsheets then read UTF-8
-        async for tips in iterate_tips(database, query):
-            rows = await with_threads(database, tips)
-            for part in slices(rows):
+        async for fetched in iterate_tips(database, query):
+            for part in slices(export_rows(fetched)):
                 await response.write(csv_chunk(part))
-            count += len(tips)
+            count += len(fetched[0])
     else:
         await response.write(b'{"exported_utc": ' + json.dumps(stamp).encode() + b', "tips": [')
-        async for tips in iterate_tips(database, query):
-            rows = await with_threads(database, tips)
-            for part in slices(rows):
-                items = ",\n".join(strict_dumps(row) for row in part)
-                await response.write(((",\n" if count else "\n") + items).encode("utf-8"))
+        async for fetched in iterate_tips(database, query):
+            for part in slices(export_rows(fetched)):
+                await response.write(json_chunk(part, first=not count))
                 count += len(part)
         await response.write(b"\n]}\n")
     await response.write_eof()

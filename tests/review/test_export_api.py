@@ -53,9 +53,10 @@ async def test_export_is_streamed_in_batches_of_the_filtered_view(
     original = review.export.iterate_tips
 
     async def spy(database: Database, query: Any, batch: int = 2) -> Any:
-        async for tips in original(database, query, batch=2):
+        async for fetched in original(database, query, batch=2):
+            tips, _threads = fetched
             batches.append(len(tips))
-            yield tips
+            yield fetched
 
     monkeypatch.setattr(review.export, "iterate_tips", spy)
     response = await admin.get(f"/review/export.json?object={seeded.objects['TAO-0001']}")

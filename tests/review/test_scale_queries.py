@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 import storage.repositories.review
 from review.aggregates import AggregateCache
-from review.export import COLUMNS, csv_cell, csv_chunk, csv_line, iterate_tips, with_threads
+from review.export import COLUMNS, csv_cell, csv_chunk, csv_line, export_rows, iterate_tips
 from storage.models import Tip, TipStatus
 from storage.pii import EMAIL, PHONE_CANDIDATE, PHONE_MASK, looks_like_phone, mask_contacts
 from storage.repositories.review import TipQuery
@@ -73,9 +73,8 @@ async def test_breakdown_matches_each_grouped_query(database: Database, seeded: 
 
 
 async def test_csv_chunk_is_the_rows_written_one_by_one(database: Database, seeded: Seeded) -> None:
-    tips = [tip async for batch in iterate_tips(database, TipQuery(), batch=3) for tip in batch]
-    assert [tip.id for tip in tips] == sorted(seeded.tips, reverse=True)
-    rows = await with_threads(database, tips)
+    rows = [row async for batch in iterate_tips(database, TipQuery(), batch=3) for row in export_rows(batch)]
+    assert [row["id"] for row in rows] == sorted(seeded.tips, reverse=True)
     one_by_one = b"".join(csv_line([csv_cell(row[column]) for column in COLUMNS]) for row in rows)
     assert csv_chunk(rows) == one_by_one
     assert b"'=HYPERLINK" in one_by_one  # formulas still neutralised
