@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AiohttpRequest"]
 
-_FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+_JSON_CONTENT_TYPE: Final = "application/json"
 
 
 class AiohttpRequest(BaseRequest):
@@ -165,15 +165,16 @@ class AiohttpRequest(BaseRequest):
         session = self._session_for_request()
         has_files = bool(request_data and request_data.contains_files)
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout, has_files=has_files)
-        body: aiohttp.FormData | str | None = None
+        body: aiohttp.FormData | bytes | None = None
         headers: dict[str, str] = {}
         if request_data is not None:
             if has_files:
                 body = _multipart(request_data)
             else:
-                # Same wire format as HTTPXRequest: each value JSON-encoded inside a form field.
-                body = request_data.url_encoded_parameters()
-                headers["Content-Type"] = _FORM_CONTENT_TYPE
+                # One JSON body (the Bot API takes application/json), encoded by orjson: PTB's
+                # form of JSON values inside form fields cost a json.dumps per value and a urlencode.
+                body = orjson.dumps(request_data.parameters)
+                headers["Content-Type"] = _JSON_CONTENT_TYPE
         try:
             async with session.request(
                 method,

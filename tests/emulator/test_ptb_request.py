@@ -25,11 +25,14 @@ def _slow_app(delay: float) -> web.Application:
         return web.json_response({"ok": True, "result": True})
 
     async def echo(request: web.Request) -> web.Response:
-        form = await request.post()
-        fields = {
-            name: (value.filename, value.file.read().decode()) if isinstance(value, FileField) else value
-            for name, value in form.items()
-        }
+        if request.content_type == "application/json":
+            fields = await request.json()
+        else:
+            form = await request.post()
+            fields = {
+                name: (value.filename, value.file.read().decode()) if isinstance(value, FileField) else value
+                for name, value in form.items()
+            }
         return web.json_response(
             {
                 "content_type": request.content_type,
@@ -80,7 +83,7 @@ async def test_connection_refused_is_a_network_error() -> None:
     assert not isinstance(caught.value, TimedOut)
 
 
-async def test_plain_parameters_are_form_encoded_json_values() -> None:
+async def test_plain_parameters_are_one_json_body() -> None:
     data = RequestData(
         [
             RequestParameter.from_input("chat_id", 42),
@@ -92,11 +95,11 @@ async def test_plain_parameters_are_form_encoded_json_values() -> None:
         status, body = await request.do_request(f"{base}/echo", "POST", request_data=data)
     echoed = BaseRequest.parse_json_payload(body)
     assert status == 200
-    assert echoed["content_type"] == "application/x-www-form-urlencoded"
+    assert echoed["content_type"] == "application/json"
     assert echoed["user_agent"].startswith("python-telegram-bot")
     assert echoed["fields"] == {
-        "chat_id": "42",
-        "reply_markup": '{"inline_keyboard": [[{"text": "A"}]]}',
+        "chat_id": 42,
+        "reply_markup": {"inline_keyboard": [[{"text": "A"}]]},
         "text": "Grüße <b>",
     }
 
