@@ -24,7 +24,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram.constants import ChatType
 from telegram.error import RetryAfter, TelegramError
 
@@ -125,9 +126,9 @@ class Turn:
         return outgoing
 
     def say(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Outgoing:
-        bot, chat_id = self.context.bot, self.chat_id
+        data = {"chat_id": self.chat_id, "text": text, "parse_mode": DEFAULT_NONE, "reply_markup": keyboard}
         return self.later(
-            lambda: bot.send_message(chat_id, text, reply_markup=keyboard), method="sendMessage", to_user=True
+            lambda: send_unread(self.context.bot, "sendMessage", data), method="sendMessage", to_user=True
         )
 
     def answer(self, text: str | None = None, *, alert: bool = False) -> None:
@@ -142,7 +143,10 @@ class Turn:
         """Remove the keyboard from the message whose button was pressed, so it can't be pressed twice."""
         message = self.update.callback_query.message if self.update.callback_query else None
         if isinstance(message, Message) and message.reply_markup is not None:
-            self.later(lambda: message.edit_reply_markup(reply_markup=None), method="editMessageReplyMarkup")
+            data = {"chat_id": message.chat_id, "message_id": message.message_id}
+            self.later(
+                lambda: send_unread(self.context.bot, "editMessageReplyMarkup", data), method="editMessageReplyMarkup"
+            )
 
     def forget_conversation(self) -> None:
         """The reporter was erased: there is no conversation left to save."""
@@ -186,6 +190,18 @@ class Turn:
             await self.context.bot.send_message(self.chat_id, text, parse_mode=None)
         except TelegramError as error:
             log.warning("update %s: the apology failed too (%s)", self.update.update_id, type(error).__name__)
+
+
+async def send_unread(bot: Bot, method: str, data: dict[str, Any]) -> None:
+    """A Bot API call whose answer nobody reads, made without turning the answer into PTB objects.
+
+    PTB builds a `Message` from every sent or edited message's answer (about 80 attributes, each
+    set through a checked `__setattr__`): the largest single cost of a call in the walk. `Bot._post`
+    is the step under every public method (defaults such as `parse_mode` filled in for `DEFAULT_NONE`,
+    None values dropped, errors raised as usual); PTB is pinned in the lock, and the tests send
+    through it.
+    """
+    await bot._post(method, data)
 
 
 # A reply waits at most this long for a 429's retry_after; a longer flood wait fails the call.
