@@ -2,14 +2,14 @@
 
 `--users` simulated users open the bot within `--ramp` seconds and walk the whole flow (start,
 opt in, "I recognise this", country, text, Send) with a think time between actions. The bot is
-`tracebot run` (long polling, every setting at its default: TELEGRAM_RATE_LIMIT=30 limits only
-proactive sends) as its own process on CPU 0; the Bot API emulator and the users run here on
-CPU 1. The emulator's flood control answers 429 with retry_after when one chat is sent more than
-`--per-chat` messages in a second. Prints the action->reply latency percentiles, stalled walks,
-Bot API errors and the 429s answered. A benchmark, not a pass/fail test (the target: p99 < 2 s,
-0 errors, every 429 honoured).
+`tracebot run` (long polling, or `--webhook`; every other setting at its default:
+TELEGRAM_RATE_LIMIT=30 limits only proactive sends) as its own process on CPU 0; the Bot API
+emulator and the users run here on CPU 1. The emulator's flood control answers 429 with
+retry_after when one chat is sent more than `--per-chat` messages in a second. Prints the
+action->reply latency percentiles, stalled walks, Bot API errors and the 429s answered. A
+benchmark, not a pass/fail test (the target: p99 < 2 s, 0 errors, every 429 honoured).
 
-    python -m bench.burst [--users 1000] [--ramp 10] [--per-chat 3] [--database-url URL]
+    python -m bench.burst [--users 1000] [--ramp 10] [--per-chat 3] [--webhook] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ async def walk(user: SimulatedUser, delay: float, rng: random.Random, latencies:
     await step(latencies, user.press("✅ Send"), confirmed)
 
 
-async def wait_polling(emulator: BotApiEmulator, process: asyncio.subprocess.Process, log: Path) -> None:
-    """Until the bot answers a probe user's /start (it polls, so that is the first sign of serving)."""
+async def wait_serving(emulator: BotApiEmulator, process: asyncio.subprocess.Process, log: Path) -> None:
+    """Until the bot answers a probe user's /start (polling or webhook alike)."""
     probe = emulator.user(1, first_name="P", language_code="en")
     await probe.send_command("start")
     deadline = time.monotonic() + 60
@@ -89,7 +89,8 @@ async def run(args: argparse.Namespace) -> None:
         latencies: list[float] = []
         errors: list[str] = []
         try:
-            env = await prepare_tracebot(emulator, args, folder, free_port(), webhook=False)
+            env = await prepare_tracebot(emulator, args, folder, free_port(), webhook=args.webhook)
+            env.pop("TRANSLATION_WORKER", None)  # its default, like every other setting
             log = folder / "bot.log"
             with log.open("wb") as stderr:
                 process = await asyncio.create_subprocess_exec(
@@ -97,6 +98,7 @@ async def run(args: argparse.Namespace) -> None:
                     "-m",
                     "bot.cli",
                     "run",
+                    *(["--webhook"] if args.webhook else []),
                     env=env,
                     cwd=REPO,
                     stdout=asyncio.subprocess.DEVNULL,
@@ -104,7 +106,7 @@ async def run(args: argparse.Namespace) -> None:
                     preexec_fn=pinned(args.bot_cpu),
                 )
             try:
-                await wait_polling(emulator, process, log)
+                await wait_serving(emulator, process, log)
                 simulated = [
                     emulator.user(10_000 + index, first_name="B", language_code="en") for index in range(args.users)
                 ]
@@ -130,7 +132,8 @@ async def run(args: argparse.Namespace) -> None:
             await emulator.stop()
     refused = [call for call in calls if not call.ok and (call.error or "").startswith("Too Many")]
     failed = [call for call in calls if not call.ok and not (call.error or "").startswith("Too Many")]
-    print(f"database        {(args.database_url or 'sqlite').split(':', 1)[0]}, default settings, long polling")
+    mode = "webhook" if args.webhook else "long polling"
+    print(f"database        {(args.database_url or 'sqlite').split(':', 1)[0]}, default settings, {mode}")
     print(
         f"users           {args.users} within {args.ramp:.0f} s, think {THINK[0]}-{THINK[1]} s, {elapsed:.1f} s in all"
     )
@@ -153,6 +156,7 @@ def main() -> None:
     parser.add_argument("--per-chat", type=int, default=3)
     parser.add_argument("--database-url")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--webhook", action="store_true", help="`tracebot run --webhook` instead of long polling")
     parser.add_argument("--bot-cpu", type=int, default=0 if (os.cpu_count() or 1) >= 2 else None)
     args = parser.parse_args()
     asyncio.run(run(args))
