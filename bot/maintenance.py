@@ -21,6 +21,7 @@ from handlers.followup import question_keyboard
 from handlers.tip import confirmation_text
 from handlers.turn import Step
 from handlers.urgent import contacts_message, passed_as_urgent
+from storage.db import checkpoint_sqlite
 from storage.privacy import InvalidToken
 from storage.repositories.followup_outbox import DueQuestion
 from storage.repositories.tips import DueConfirmation
@@ -42,19 +43,23 @@ def retry_delay(attempt: int, base: timedelta) -> timedelta:
 
 
 class Claim:
-    """A batch claimed by a sweeper: its rows are this instance's until the shortest back-off runs out.
+    """A batch claimed by a sweeper: each row is this instance's until its back-off runs out.
 
-    The claim moved each row's next attempt at least `lease` into the future; after that another
-    instance may claim the same row. A send that waited for the limiter (a 429 pause can last
-    minutes) past most of the lease is not made: the row stays due and goes out at a later round.
+    The claim moved each row's next attempt `retry_delay(attempt, base)` past the claim's start;
+    after that another instance may claim the same row. A send that would start (or, having waited
+    for the limiter, whose 429 pause can last minutes, would go out) past most of that lease is not
+    made: the row stays due and goes out at a later round. Make it before the claim's transaction,
+    so time spent waiting for that transaction counts against the lease too.
     """
 
-    def __init__(self, lease: timedelta) -> None:
+    def __init__(self, base: timedelta) -> None:
         self._loop = asyncio.get_running_loop()
-        self._until = self._loop.time() + lease.total_seconds() * 0.8
+        self._started = self._loop.time()
+        self._base = base
 
-    def held(self) -> bool:
-        return self._loop.time() < self._until
+    def held(self, attempt: int) -> bool:
+        lease = retry_delay(attempt, self._base).total_seconds()
+        return self._loop.time() < self._started + lease * 0.8
 
 
 async def _send_claimed(
@@ -65,9 +70,12 @@ async def _send_claimed(
     Returns what `send` returned once Telegram accepted it, the reason (a `Failure` value) it never
     can be delivered, or None to try again later (429, a transient error, or the claim ran out).
     """
+    if not claim.held(attempt):
+        log.info("%s: the claim ran out before sending; left for a later round", what)
+        return None
     try:
         async with limiter.slot(key):
-            if not claim.held():
+            if not claim.held(attempt):
                 log.info("%s: the claim ran out while waiting to send; left for a later round", what)
                 return None
             return await send()
@@ -98,14 +106,14 @@ async def resend_unconfirmed(
     may rarely be told twice, never not at all.
     """
     limiter = limiter or SendLimiter(services.database, services.settings.telegram_rate_limit)
-    now = datetime.now(UTC)
     grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
+    claim = Claim(grace)
+    now = datetime.now(UTC)
     async with services.database.unit_of_work() as uow:
         due = await uow.confirmations.claim_due(
             now, now - grace, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH
         )
         await uow.commit()
-    claim = Claim(grace)
     sent = 0
     for tip in due:
         outcome = await _send_reference(application, services, limiter, claim, tip)
@@ -168,12 +176,12 @@ async def send_due_questions(
     undeliverable, which the tip page shows as "reporter unreachable".
     """
     limiter = limiter or SendLimiter(services.database, services.settings.telegram_rate_limit)
-    now = datetime.now(UTC)
     grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
+    claim = Claim(grace)
+    now = datetime.now(UTC)
     async with services.database.unit_of_work() as uow:
         due = await uow.followup_outbox.claim_due(now, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH)
         await uow.commit()
-    claim = Claim(grace)
     sent = 0
     for question in due:
         outcome = await _deliver_question(application, services, limiter, claim, question)
@@ -241,13 +249,14 @@ async def apply_retention(services: BotServices) -> None:
 async def run_maintenance(
     application: TracebotApplication, services: BotServices, limiter: SendLimiter, interval: float = 5.0
 ) -> None:
-    """Forever: confirmations and follow-up questions every `interval` seconds, retention hourly."""
+    """Forever, every `interval` seconds: confirmations, follow-up questions, SQLite's checkpoint; retention hourly."""
     last_retention = 0.0
     loop = asyncio.get_running_loop()
     while True:
         try:
             await resend_unconfirmed(application, services, limiter)
             await send_due_questions(application, services, limiter)
+            await asyncio.to_thread(checkpoint_sqlite, services.settings.database_url)
             if loop.time() - last_retention > 3600:
                 await apply_retention(services)
                 last_retention = loop.time()

@@ -29,11 +29,12 @@ LONGEST_WAIT = 0.05
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
+    """Another connection holds the lock (SQLITE_BUSY): worth waiting for. Not SQLITE_LOCKED, a
+    conflict within this connection, which no wait resolves."""
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    message = str(error).lower()
-    return "locked" in message or "busy" in message
+        return bool(code & 0xFF == sqlite3.SQLITE_BUSY)
+    return str(error) == "database is locked"
 
 
 class InlineCursor:

@@ -75,6 +75,8 @@ class UnitOfWork:
         await self.session.commit()
 
     async def rollback(self) -> None:
+        if "funnel" in self.__dict__:
+            self.funnel.forget_counts()
         await self.session.rollback()
 
     # Repositories are made on first use: a turn needs three or four of the two dozen.

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from emulator import BotApiEmulator
-from storage.models import Base, Conversation, FunnelCount, ModeratorRole, Tip, parse_tip_reference
+from storage.models import Base, Conversation, FunnelCount, FunnelStep, ModeratorRole, Tip, parse_tip_reference
 from storage.uow import Database
 from tests.review.support import CHEAP, PASSWORD, csrf_of, dashboard_app, make_config, page_csrf, sign_in
 from tests.review.support import make_settings as dashboard_settings
@@ -175,3 +175,20 @@ async def test_an_ended_campaign_still_opens_the_bot(
     async with bot.services.database.unit_of_work() as uow:
         credited = (await uow.session.execute(select(Tip.campaign_id).where(Tip.id == tip_id))).one()
     assert credited == (None,), "tips after the end are not credited to it"
+
+
+async def test_counts_are_written_at_commit_and_dropped_with_a_rollback(database: Database) -> None:
+    """Shared counter rows are locked only for the end of a turn; what a rolled-back turn counted never happened."""
+    async with database.unit_of_work() as uow:
+        await uow.funnel.count(FunnelStep.OPTED_IN, campaign_id=None)
+        await uow.funnel.count(FunnelStep.OPTED_IN, campaign_id=None)
+        assert await uow.session.scalar(select(func.count()).select_from(FunnelCount)) == 0, "written before commit"
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        await uow.funnel.count(FunnelStep.OPTED_IN, campaign_id=None)
+        await uow.rollback()
+        await uow.funnel.count(FunnelStep.TIP_SENT, campaign_id=None, object_id=None)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        rows = (await uow.session.execute(select(FunnelCount.step, FunnelCount.count))).all()
+    assert sorted((step, count) for step, count in rows) == [("opted_in", 2), ("tip_sent", 1)]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from storage.models import Reporter
 from storage.uow import Database
@@ -40,3 +41,29 @@ async def test_update_claim_is_exactly_once(database: Database) -> None:
     async with database.unit_of_work() as uow:
         assert await uow.updates.claim(1, 101) is True
         assert await uow.updates.claim(1, 100) is False
+
+
+async def test_last_seen_is_written_at_most_hourly(database: Database) -> None:
+    """Retention reads `last_seen_at` in months: a turn rewrites it only when it is an hour old."""
+
+    async def open_chat() -> None:
+        async with database.unit_of_work() as uow:
+            await uow.reporters.open_chat(42, 42, language="en", telegram_language="en", initial_state="welcome")
+            await uow.commit()
+
+    async def last_seen() -> datetime:
+        async with database.unit_of_work() as uow:
+            seen = await uow.session.scalar(select(Reporter.last_seen_at))
+        assert seen is not None
+        return seen
+
+    await open_chat()
+    first = await last_seen()
+    await open_chat()
+    assert await last_seen() == first, "rewritten within the hour"
+    two_hours_ago = first - timedelta(hours=2)
+    async with database.unit_of_work() as uow:
+        await uow.session.execute(update(Reporter).values(last_seen_at=two_hours_ago))
+        await uow.commit()
+    await open_chat()
+    assert await last_seen() > two_hours_ago + timedelta(hours=1)

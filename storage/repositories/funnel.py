@@ -66,6 +66,10 @@ class FunnelRepository:
         key = (day or datetime.now(UTC).date(), campaign_id or 0, object_id or 0, channel or "", step.value)
         self._pending[key] = self._pending.get(key, 0) + 1
 
+    def forget_counts(self) -> None:
+        """The unit of work rolled back: what it counted did not happen."""
+        self._pending.clear()
+
     async def write_counts(self) -> None:
         """Write the counts of this unit of work (in key order, so two turns never wait on each other in a cycle)."""
         pending, self._pending = self._pending, {}

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.web_request import FileField
 from telegram import InputFile
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
@@ -136,3 +136,20 @@ async def test_lifecycle_shutdown_and_reinitialize() -> None:
         status, _ = await request.do_request(f"{base}/slow", "POST")
         assert status == 200
         await request.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b'{"ok": true, "result": {"text": "Gr\\u00fc\\u00dfe"}}', "Grüße"),  # orjson's way
+        (b'{"ok": true, "result": {"text": "a\xffb"}}', "a\ufffdb"),  # invalid UTF-8: replaced, as before
+        (b'{"ok": true, "result": {"text": "a\\ud800b"}}', "ab"),  # a lone surrogate: dropped, as before
+    ],
+)
+def test_answers_parse_with_orjson_and_fall_back_to_the_lenient_parser(payload: bytes, expected: str) -> None:
+    assert AiohttpRequest.parse_json_payload(payload)["result"]["text"] == expected
+
+
+def test_an_answer_that_is_not_json_is_an_invalid_server_response() -> None:
+    with pytest.raises(TelegramError, match="Invalid server response"):
+        AiohttpRequest.parse_json_payload(b"<html>502</html>")
