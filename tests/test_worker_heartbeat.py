@@ -67,23 +67,27 @@ async def test_beats_while_working_and_forgets_itself_on_stop(database: Database
 
 
 async def test_a_batch_stuck_past_its_lease_stops_the_beats(database: Database) -> None:
-    async with database.unit_of_work() as uow:
-        obj, _ = await uow.objects.upsert(
-            reference="TAO-0001", question="Mug?", hint=None, image_path="m.png", image_sha256="0" * 64, position=0
-        )
-        await uow.tips.submit(
-            TipDraft(
-                draft_token=str(uuid.uuid4()), object_id=obj.id, reporter_id=None, campaign_id=None, recognised=True,
-                country_code="DE", country_text=None, latitude=None, longitude=None, ui_language="de",
-                text_original="Ich habe diese Tasse auf dem Markt in Leipzig gesehen, sie war sehr teuer.",
-            )
-        )  # fmt: skip
-        await uow.commit()
     translator = HangingTranslator()
     worker = TranslationWorker(database, LanguageDetector(), translator, FAST)
     task = asyncio.create_task(worker.run_forever())
     try:
+        # Beating first, with nothing to do: on a slow machine the first beat could otherwise come
+        # after a batch already hung past the lease, and there would be no beat to see stop.
         await until_beating(database, worker)
+        async with database.unit_of_work() as uow:
+            obj, _ = await uow.objects.upsert(
+                reference="TAO-0001", question="Mug?", hint=None, image_path="m.png", image_sha256="0" * 64, position=0
+            )
+            await uow.tips.submit(
+                TipDraft(
+                    draft_token=str(uuid.uuid4()), object_id=obj.id, reporter_id=None, campaign_id=None,
+                    recognised=True, country_code="DE", country_text=None, latitude=None, longitude=None,
+                    ui_language="de",
+                    text_original="Ich habe diese Tasse auf dem Markt in Leipzig gesehen, sie war sehr teuer.",
+                )
+            )  # fmt: skip
+            await uow.commit()
+        worker.wake()
         assert await asyncio.to_thread(translator.entered.wait, 10), "the batch never started"
         await asyncio.sleep(FAST.lease.total_seconds() + 0.2)  # the batch now hangs past its lease
         stalled = await beat_of(database, worker)
