@@ -1,8 +1,8 @@
 """A burst of people walking the tip flow against the bot with default settings (issue 12).
 
-`--users` simulated users open the bot within `--ramp` seconds and walk the whole flow (start,
-opt in, "I recognise this", country, text, Send) with a think time between actions. The bot is
-`tracebot run` (long polling, or `--webhook`; every other setting at its default:
+`--users` simulated users open the bot within `--ramp` seconds and walk `bench.walk`'s tip flow
+(start, opt in, "I recognise this", country, text, Send) with a think time between actions. The
+bot is `tracebot run` (long polling, or `--webhook`; every other setting at its default:
 TELEGRAM_RATE_LIMIT=30 limits only proactive sends) as its own process on CPU 0; the Bot API
 emulator and the users run here on CPU 1. The emulator's flood control answers 429 with
 retry_after when one chat is sent more than `--per-chat` messages in a second. Prints the
@@ -24,45 +24,12 @@ import time
 from pathlib import Path
 
 from bench.startup import TOKEN, free_port, proc_cpu_seconds, proc_rss_mib
-from bench.walk import REPO, percentile, pinned, prepare_tracebot, tail
+from bench.walk import Recorder, percentile, prepare_tracebot, start_bot, stop_bot, tail, tip_walk
 from bot.demo_catalog import write_demo_catalog
 from emulator import BotApiEmulator
 from emulator.users import SimulatedUser
-from tests.support.flows import REFERENCE
 
 THINK = (0.5, 1.5)
-
-
-async def step(latencies: list[float], action: object, wait: object) -> None:
-    started = time.perf_counter()
-    await action  # type: ignore[misc]
-    await wait  # type: ignore[misc]
-    latencies.append(time.perf_counter() - started)
-
-
-async def walk(user: SimulatedUser, delay: float, rng: random.Random, latencies: list[float]) -> None:
-    await asyncio.sleep(delay)
-    timeout = 60.0
-
-    async def think() -> None:
-        await asyncio.sleep(rng.uniform(*THINK))
-
-    await step(latencies, user.send_command("start"), user.wait_for_message(timeout=timeout))
-    await think()
-    photo = user.wait_for_message(lambda m: m.kind == "photo", timeout=timeout)
-    await step(latencies, user.press("I understand, show me the objects"), photo)
-    await think()
-    country = user.wait_for_message(lambda m: "which country" in m.plain_text.lower(), timeout=timeout)
-    await step(latencies, user.press("I recognise this"), country)
-    await think()
-    details = user.wait_for_message(lambda m: "Nothing to add" in m.button_labels, timeout=timeout)
-    await step(latencies, user.press_data(user.messages[-1].message_id, "cty:DE"), details)
-    await think()
-    preview = user.wait_for_message(lambda m: "✅ Send" in m.button_labels, timeout=timeout)
-    await step(latencies, user.send_text("I saw this at a market in Hamburg"), preview)
-    await think()
-    confirmed = user.wait_for_message(lambda m: REFERENCE.search(m.plain_text) is not None, timeout=timeout)
-    await step(latencies, user.press("✅ Send"), confirmed)
 
 
 async def wait_serving(emulator: BotApiEmulator, process: asyncio.subprocess.Process, log: Path) -> None:
@@ -86,48 +53,41 @@ async def run(args: argparse.Namespace) -> None:
         await emulator.start()
         flood = emulator.flood_control(per_chat=args.per_chat, overall=None, retry_after=1)
         rng = random.Random(args.seed)
-        latencies: list[float] = []
+        recorder = Recorder(timeout=60.0)
         errors: list[str] = []
         try:
             env = await prepare_tracebot(emulator, args, folder, free_port(), webhook=args.webhook)
             env.pop("TRANSLATION_WORKER", None)  # its default, like every other setting
             log = folder / "bot.log"
-            with log.open("wb") as stderr:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "bot.cli",
-                    "run",
-                    *(["--webhook"] if args.webhook else []),
-                    env=env,
-                    cwd=REPO,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=stderr,
-                    preexec_fn=pinned(args.bot_cpu),
-                )
+            argv = [sys.executable, "-m", "bot.cli", "run", *(["--webhook"] if args.webhook else [])]
+            process = await start_bot(argv, env, log, args.bot_cpu)
             try:
                 await wait_serving(emulator, process, log)
                 simulated = [
                     emulator.user(10_000 + index, first_name="B", language_code="en") for index in range(args.users)
                 ]
 
-                async def guarded(user: SimulatedUser) -> None:
+                async def guarded(user: SimulatedUser, delay: float, thinking: random.Random) -> None:
+                    async def think() -> None:
+                        await asyncio.sleep(thinking.uniform(*THINK))
+
+                    await asyncio.sleep(delay)
                     try:
-                        await walk(user, rng.uniform(0, args.ramp), random.Random(rng.random()), latencies)
+                        await tip_walk(user, recorder, think)
                     except (TimeoutError, LookupError) as error:  # a stalled walk is a figure, not a crash
                         errors.append(type(error).__name__)
 
                 calls_before = len(emulator.calls)
                 cpu_before = proc_cpu_seconds(process.pid)
                 started = time.perf_counter()
-                await asyncio.gather(*(guarded(user) for user in simulated))
+                walks = [guarded(user, rng.uniform(0, args.ramp), random.Random(rng.random())) for user in simulated]
+                await asyncio.gather(*walks)
                 elapsed = time.perf_counter() - started
                 cpu = proc_cpu_seconds(process.pid) - cpu_before
                 rss, _ = proc_rss_mib(process.pid)
                 calls = emulator.calls[calls_before:]  # not the probe's, nor the shutdown's
             finally:
-                process.terminate()
-                await process.wait()
+                await stop_bot(process)
         finally:
             await emulator.stop()
     refused = [call for call in calls if not call.ok and (call.error or "").startswith("Too Many")]
@@ -137,6 +97,7 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"users           {args.users} within {args.ramp:.0f} s, think {THINK[0]}-{THINK[1]} s, {elapsed:.1f} s in all"
     )
+    latencies = recorder.latencies
     print(f"actions         {len(latencies)} ({len(latencies) / elapsed:.0f}/s on average)")
     if latencies:
         print(

@@ -78,6 +78,10 @@ class Recorder:
         self.by_step.setdefault(number, []).append(arrived - sent)
         return message
 
+    def taken(self, user: SimulatedUser) -> int:
+        """How many steps `user` has taken so far."""
+        return self._taken.get(user.user_id, 0)
+
 
 Walk = Callable[[SimulatedUser, Recorder], Awaitable[None]]
 
@@ -91,15 +95,20 @@ async def tip_probe(user: SimulatedUser, recorder: Recorder) -> None:
     await recorder.step(user, user.send_command("start"), welcome)
 
 
-async def tip_walk(user: SimulatedUser, recorder: Recorder) -> None:
-    """Tracebot's whole tip flow, as bench/burst.py walks it, without the think time."""
-    step = recorder.step
-    await step(user, user.send_command("start"), welcome)
-    await step(user, user.press("I understand, show me the objects"), lambda m: m.kind == "photo")
-    country = await step(user, user.press("I recognise this"), lambda m: "which country" in m.plain_text.lower())
-    await step(user, user.press_data(country.message_id, "cty:DE"), lambda m: "Nothing to add" in m.button_labels)
-    await step(user, user.send_text("I saw this at a market in Hamburg"), lambda m: "✅ Send" in m.button_labels)
-    await step(user, user.press("✅ Send"), lambda m: REFERENCE.search(m.plain_text) is not None)
+async def tip_walk(user: SimulatedUser, recorder: Recorder, think: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Tracebot's whole tip flow; `think` (bench/burst.py) runs between two steps."""
+
+    async def step(action: Awaitable[object], awaited: Callable[[BotMessage], bool]) -> BotMessage:
+        if think is not None and recorder.taken(user):
+            await think()
+        return await recorder.step(user, action, awaited)
+
+    await step(user.send_command("start"), welcome)
+    await step(user.press("I understand, show me the objects"), lambda m: m.kind == "photo")
+    country = await step(user.press("I recognise this"), lambda m: "which country" in m.plain_text.lower())
+    await step(user.press_data(country.message_id, "cty:DE"), lambda m: "Nothing to add" in m.button_labels)
+    await step(user.send_text("I saw this at a market in Hamburg"), lambda m: "✅ Send" in m.button_labels)
+    await step(user.press("✅ Send"), lambda m: REFERENCE.search(m.plain_text) is not None)
 
 
 async def echo_walk(user: SimulatedUser, recorder: Recorder) -> None:
@@ -181,6 +190,23 @@ def pinned(cpu: int | None) -> Callable[[], None] | None:
     if cpu is None:
         return None
     return lambda: os.sched_setaffinity(0, {cpu})
+
+
+async def start_bot(argv: list[str], env: dict[str, str], log: Path, cpu: int | None) -> asyncio.subprocess.Process:
+    """The bot as its own process on `cpu`, its stderr in `log`."""
+    with log.open("wb") as errors:
+        return await asyncio.create_subprocess_exec(
+            *argv, env=env, cwd=REPO, stdout=asyncio.subprocess.DEVNULL, stderr=errors, preexec_fn=pinned(cpu)
+        )
+
+
+async def stop_bot(process: asyncio.subprocess.Process) -> None:
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), 15)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
 
 
 async def prepare_tracebot(
@@ -286,16 +312,8 @@ async def measure(system: System, args: argparse.Namespace, folder: Path) -> Res
             env = peer_env(emulator, port)
             argv = [str(args.peer_pythons[system.key]), str(REPO / "bench" / "peers" / f"{system.key}_echo.py")]
         log = folder / "bot.log"
-        with log.open("wb") as errors:
-            started = time.perf_counter()
-            process = await asyncio.create_subprocess_exec(
-                *argv,
-                env=env,
-                cwd=REPO,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=errors,
-                preexec_fn=pinned(args.bot_cpu),
-            )
+        started = time.perf_counter()
+        process = await start_bot(argv, env, log, args.bot_cpu)
         try:
             await wait_serving(emulator, process, f"http://127.0.0.1:{port}{system.health_path}", log)
             # Serving means answering: a probe user's first step.
@@ -312,12 +330,7 @@ async def measure(system: System, args: argparse.Namespace, folder: Path) -> Res
             cores_after = core_ticks()
             rss, _ = proc_rss_mib(process.pid)
         finally:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+            await stop_bot(process)
         generator = (own.ru_utime - own_before.ru_utime) + (own.ru_stime - own_before.ru_stime)
         failed = [
             call

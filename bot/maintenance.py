@@ -21,7 +21,7 @@ from handlers.followup import question_keyboard
 from handlers.tip import confirmation_text
 from handlers.turn import Step
 from handlers.urgent import contacts_message, passed_as_urgent
-from storage.db import checkpoint_sqlite
+from storage.db import checkpoint_sqlite, is_sqlite
 from storage.privacy import InvalidToken
 from storage.repositories.followup_outbox import DueQuestion
 from storage.repositories.tips import DueConfirmation
@@ -256,7 +256,8 @@ async def run_maintenance(
         try:
             await resend_unconfirmed(application, services, limiter)
             await send_due_questions(application, services, limiter)
-            await asyncio.to_thread(checkpoint_sqlite, services.settings.database_url)
+            if is_sqlite(services.settings.database_url):
+                await asyncio.to_thread(checkpoint_sqlite, services.settings.database_url)
             if loop.time() - last_retention > 3600:
                 await apply_retention(services)
                 last_retention = loop.time()

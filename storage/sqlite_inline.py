@@ -167,9 +167,7 @@ class InlineConnection:
         self.open().create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        raw, self.raw = self.raw, None
-        if raw is not None:
-            raw.close()
+        self.stop()
 
     def stop(self) -> None:
         """Close at once (SQLAlchemy's terminate outside a greenlet, e.g. at garbage collection)."""
