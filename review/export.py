@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import math
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from sqlalchemy import Row
 
 from review import context
 from review.context import current_moderator, unit_of_work
@@ -22,10 +24,13 @@ from review.queue import record
 from review.render import error_page
 from review.search_audit import audit_moderator_search
 from review.security import FORMULA_TRIGGERS, neutralise_cell
+from storage.models import format_tip_reference
 from storage.pii import mask_contacts
 from storage.repositories.followup import ThreadEntry
 from storage.repositories.review import ReviewTip, TipQuery
 from storage.uow import Database
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000
 SLICE = 200  # rows made into bytes at a time on the event loop (a few milliseconds)
@@ -93,17 +98,59 @@ def thread_rows(thread: list[ThreadEntry]) -> list[dict[str, Any]]:
     ]
 
 
-Batch = tuple[list[ReviewTip], dict[int, list[ThreadEntry]]]
+Batch = tuple[list[Row[Any]], dict[int, list[ThreadEntry]]]
+
+# The fields of `ReviewTip` an export reads, and where each is in its rows (`ReviewRepository.page_rows`).
+EXPORT_FIELDS = (
+    "id", "object_reference", "campaign_code", "reporter_alias", "country_code", "country_text",
+    "text_original", "latitude", "longitude", "language", "language_confidence", "text_english",
+    "translation_status", "status", "created_at", "assigned_to", "duplicate_of_id", "urgent",
+    "followup_consent", "answers_waiting",
+)  # fmt: skip
+(
+    _ID, _OBJECT, _CAMPAIGN, _ALIAS, _COUNTRY, _COUNTRY_TEXT, _TEXT, _LATITUDE, _LONGITUDE, _LANGUAGE,
+    _CONFIDENCE, _ENGLISH, _TRANSLATION, _STATUS, _CREATED, _ASSIGNED, _DUPLICATE, _URGENT, _CONSENT, _WAITING,
+) = range(len(EXPORT_FIELDS))  # fmt: skip
 
 
 def export_rows(batch: Batch) -> list[dict[str, Any]]:
-    """The batch's rows, each with its thread."""
-    tips, threads = batch
-    return [{**tip_row(tip), "thread": thread_rows(threads[tip.id])} for tip in tips]
+    """The batch's rows as `tip_row` makes them, each with its thread, straight from the plain rows."""
+    rows, threads = batch
+    exported = []
+    for row in rows:
+        english, duplicate, thread = row[_ENGLISH], row[_DUPLICATE], threads.get(row[_ID])
+        exported.append(
+            {
+                "reference": format_tip_reference(row[_ID]),
+                "id": row[_ID],
+                "received_utc": row[_CREATED].isoformat(),  # UTC already (`UTCDateTime`)
+                "status": row[_STATUS],
+                "object": row[_OBJECT],
+                "campaign": row[_CAMPAIGN],
+                "country_code": row[_COUNTRY],
+                "country_text": row[_COUNTRY_TEXT],
+                "latitude": finite(row[_LATITUDE]),
+                "longitude": finite(row[_LONGITUDE]),
+                "language": row[_LANGUAGE],
+                "language_confidence": finite(row[_CONFIDENCE]),
+                "text_original": mask_contacts(row[_TEXT]),
+                "text_english": mask_contacts(english) if english is not None else None,
+                "translation_status": row[_TRANSLATION],
+                "reporter_alias": row[_ALIAS],
+                "assigned_to": row[_ASSIGNED],
+                "duplicate_of": format_tip_reference(duplicate) if duplicate is not None else None,
+                "urgent": row[_URGENT],
+                "followup_consent": row[_CONSENT],
+                "answers_waiting": row[_WAITING],
+                "thread": thread_rows(thread) if thread else [],
+            }
+        )
+    return exported
 
 
 async def iterate_tips(database: Database, query: TipQuery, batch: int = BATCH) -> AsyncIterator[Batch]:
-    """Every matching tip with its thread in queue order, one short transaction per batch (no long-held locks).
+    """Every matching tip (as a plain row) with its thread in queue order, one short transaction per batch
+    (no long-held locks).
 
     The next batch and its threads are read while the caller turns this one into bytes, so the
     database and Python work side by side instead of taking turns.
@@ -111,19 +158,19 @@ async def iterate_tips(database: Database, query: TipQuery, batch: int = BATCH) 
 
     async def fetch(before: int | None) -> Batch:
         async with database.unit_of_work() as uow:
-            tips = await uow.review.page(query, before_id=before, limit=batch)
-            return tips, await uow.followup.threads([tip.id for tip in tips])
+            rows = await uow.review.page_rows(query, before_id=before, limit=batch, names=EXPORT_FIELDS)
+            return rows, await uow.followup.threads([row[_ID] for row in rows])
 
     pending = asyncio.create_task(fetch(None))
     try:
         while True:
-            tips, threads = await pending
-            if not tips:
+            rows, threads = await pending
+            if not rows:
                 return
-            if len(tips) == batch:
-                pending = asyncio.create_task(fetch(tips[-1].id))
-            yield tips, threads
-            if len(tips) < batch:
+            if len(rows) == batch:
+                pending = asyncio.create_task(fetch(rows[-1][_ID]))
+            yield rows, threads
+            if len(rows) < batch:
                 return
     finally:
         if not pending.done():
@@ -132,7 +179,7 @@ async def iterate_tips(database: Database, query: TipQuery, batch: int = BATCH) 
                 await pending
 
 
-def slices(rows: list[dict[str, Any]], size: int = SLICE) -> list[list[dict[str, Any]]]:
+def slices(rows: list[Row[Any]], size: int = SLICE) -> list[list[Row[Any]]]:
     """A batch in short runs: each is turned into bytes between two writes, so other requests get a turn."""
     return [rows[start : start + size] for start in range(0, len(rows), size)]
 
@@ -153,25 +200,56 @@ def csv_line(values: list[str]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def csv_chunk(rows: list[dict[str, Any]]) -> bytes:
-    """Rows (each built once, its texts masked once) as CSV lines, with one writer for them all.
+_FREE_TEXT = tuple(
+    COLUMNS.index(name)
+    for name in ("object", "campaign", "country_text", "text_original", "text_english", "assigned_to")
+)
 
-    The same cells as `csv_cell`, inlined: it runs for every cell of an export of millions.
+
+def csv_chunk(rows: list[Row[Any]], threads: dict[int, list[ThreadEntry]]) -> bytes:
+    """Rows as CSV lines: the cells `csv_cell` makes of `export_rows`' values, built from the plain rows.
+
+    It runs for every tip of an export of millions, so no dictionary is made per row and each cell
+    is made by what its column can hold: texts neutralised (spreadsheet formulas), numbers as `str`,
+    booleans as `True`/`False`, None as an empty cell (the csv writer's own rules for those).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
     triggers = FORMULA_TRIGGERS
+    lines = []
     for row in rows:
-        cells = []
-        for column in COLUMNS:
-            value = row[column]
-            if value is None:
-                cells.append("")
-            elif value.__class__ is str:
-                cells.append("'" + value if value.startswith(triggers) else value)
-            else:
-                cells.append(csv_cell(value))
-        writer.writerow(cells)
+        tip_id, english, duplicate, thread = row[_ID], row[_ENGLISH], row[_DUPLICATE], threads.get(row[_ID])
+        cells = [
+            format_tip_reference(tip_id),
+            tip_id,
+            row[_CREATED].isoformat(),
+            row[_STATUS],
+            row[_OBJECT],
+            row[_CAMPAIGN],
+            row[_COUNTRY],
+            row[_COUNTRY_TEXT],
+            finite(row[_LATITUDE]),
+            finite(row[_LONGITUDE]),
+            row[_LANGUAGE],
+            finite(row[_CONFIDENCE]),
+            mask_contacts(row[_TEXT]),
+            mask_contacts(english) if english is not None else None,
+            row[_TRANSLATION],
+            row[_ALIAS],
+            row[_ASSIGNED],
+            format_tip_reference(duplicate) if duplicate is not None else None,
+            row[_URGENT],
+            row[_CONSENT],
+            row[_WAITING],
+            neutralise_cell(strict_dumps(thread_rows(thread))) if thread else "[]",
+        ]
+        # Free texts and names are neutralised; the codes and enumerations (status, country and
+        # language codes, translation status, generated aliases) cannot start with a trigger.
+        for index in _FREE_TEXT:
+            value = cells[index]
+            if value and value.startswith(triggers):
+                cells[index] = "'" + value
+        lines.append(cells)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(lines)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -208,22 +286,32 @@ async def export(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    count = 0
-    if kind == "csv":
-        await response.write(b"\xef\xbb\xbf" + csv_line(list(COLUMNS)))  # BOM: spreadsheets then read UTF-8
-        async for fetched in iterate_tips(database, query):
-            for part in slices(export_rows(fetched)):
-                await response.write(csv_chunk(part))
-            count += len(fetched[0])
-    else:
-        await response.write(b'{"exported_utc": ' + json.dumps(stamp).encode() + b', "tips": [')
-        async for fetched in iterate_tips(database, query):
-            for part in slices(export_rows(fetched)):
-                await response.write(json_chunk(part, first=not count))
-                count += len(part)
-        await response.write(b"\n]}\n")
+    try:
+        await stream(response, kind, stamp, database, query)
+    except ConnectionResetError:  # the download was cancelled: nothing to answer, nothing went wrong here
+        log.info("an export stopped early: the client closed the connection")
+        return response
     await response.write_eof()
     return response
+
+
+async def stream(response: web.StreamResponse, kind: str, stamp: str, database: Database, query: TipQuery) -> None:
+    """Write the export's body: the tips in keyset batches, each made into bytes a slice at a time."""
+    if kind == "csv":
+        await response.write(b"\xef\xbb\xbf" + csv_line(list(COLUMNS)))  # BOM: spreadsheets then read UTF-8
+        async for rows, threads in iterate_tips(database, query):
+            for part in slices(rows):
+                await response.write(csv_chunk(part, threads))
+                await asyncio.sleep(0)  # a write yields only when the client is slow: let others run
+        return
+    await response.write(b'{"exported_utc": ' + json.dumps(stamp).encode() + b', "tips": [')
+    first = True
+    async for rows, threads in iterate_tips(database, query):
+        for part in slices(rows):
+            await response.write(json_chunk(export_rows((part, threads)), first=first))
+            await asyncio.sleep(0)
+            first = False
+    await response.write(b"\n]}\n")
 
 
 def setup_routes(app: web.Application) -> None:

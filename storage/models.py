@@ -7,6 +7,7 @@ user id; the chat id needed to reply is stored encrypted; names are never stored
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -59,6 +60,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        if dialect.driver == "asyncpg":
+            return None  # asyncpg reads every timestamptz as an aware UTC datetime already: no call per value
+        return super().result_processor(dialect, coltype)
 
 
 class Base(DeclarativeBase):

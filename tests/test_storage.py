@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
@@ -67,3 +67,22 @@ async def test_last_seen_is_written_at_most_hourly(database: Database) -> None:
         await uow.commit()
     await open_chat()
     assert await last_seen() > two_hours_ago + timedelta(hours=1)
+
+
+async def test_stored_times_read_back_as_the_same_instant_in_utc(database: Database) -> None:
+    """Written with any offset, read back (ORM and Core rows) as aware UTC datetimes: exports print `+00:00`.
+
+    On asyncpg the values are not processed per row at all (the driver already reads timestamptz as
+    UTC), on SQLite the naive stored value gets its zone back.
+    """
+    written = datetime(2024, 3, 1, 23, 59, 7, 123456, tzinfo=timezone(timedelta(hours=-5)))
+    async with database.unit_of_work() as uow:
+        await uow.reporters.open_chat(7, 7, language="en", telegram_language="en", initial_state="welcome")
+        await uow.session.execute(update(Reporter).values(created_at=written))
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        orm = (await uow.session.scalars(select(Reporter))).one().created_at
+        core = (await (await uow.session.connection()).execute(select(Reporter.created_at))).scalar_one()
+    for value in (orm, core):
+        assert value == written and value.tzinfo is UTC
+        assert value.isoformat() == "2024-03-02T04:59:07.123456+00:00"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -151,18 +151,23 @@ class FollowupRepository:
         return [_entry(message, username) for message, username in rows.all()]
 
     async def threads(self, tip_ids: list[int]) -> dict[int, list[ThreadEntry]]:
-        """The threads of several tips at once (exports)."""
-        result: dict[int, list[ThreadEntry]] = {tip_id: [] for tip_id in tip_ids}
+        """The threads of several tips at once (exports), by tip: only tips whose thread is not empty."""
+        result: dict[int, list[ThreadEntry]] = {}
         if not tip_ids:
             return result
+        if self._session.get_bind().dialect.name == "postgresql":
+            # One array parameter: a thousand-item IN list cost more to render than the query took.
+            wanted = TipMessage.tip_id == any_(bindparam("tip_ids", tip_ids, type_=ARRAY(Integer)))
+        else:
+            wanted = TipMessage.tip_id.in_(tip_ids)
         rows = await self._session.execute(
             select(TipMessage, Moderator.username)
             .outerjoin(Moderator, Moderator.id == TipMessage.moderator_id)
-            .where(TipMessage.tip_id.in_(tip_ids))
+            .where(wanted)
             .order_by(TipMessage.tip_id, TipMessage.id)
         )
         for message, username in rows.all():
-            result[message.tip_id].append(_entry(message, username))
+            result.setdefault(message.tip_id, []).append(_entry(message, username))
         return result
 
     async def open_questions(self, tip_id: int) -> int:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 
+import review
 import review.export
 from review.security import token_hash
 from storage.models import utcnow
 from storage.repositories.audit import AuditQuery
 from storage.uow import Database
-from tests.review.support import Seeded
+from tests.review.support import Seeded, dashboard_app, make_config, make_settings, seed, sign_in
 
 TOKEN = "tbt_test-token-0123456789"
 
@@ -65,6 +70,54 @@ async def test_export_is_streamed_in_batches_of_the_filtered_view(
     assert [tip["id"] for tip in body["tips"]] == [seeded.tips[i] for i in (6, 2, 1, 0)]
     assert batches == [2, 2], "constant memory: the database is read in keyset batches"
     assert body["tips"][0]["text_original"] == "50% off_sale mug"
+
+
+class ProductionServer(TestServer):
+    """A test server that, like `tracebot run`'s, lets a handler run on when its client goes away."""
+
+    async def _make_runner(self, handler_cancellation: bool = False, **kwargs: Any) -> BaseRunner:
+        return await super()._make_runner(handler_cancellation=False, **kwargs)
+
+
+@pytest.mark.parametrize("cancelling", [True, False], ids=["test-server", "production-server"])
+async def test_a_cancelled_download_ends_the_export_quietly(
+    migrated_url: str,
+    media_dir: Path,
+    aiohttp_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    cancelling: bool,
+) -> None:
+    """A moderator who cancels a download is no server error: the export stops, the server serves on.
+
+    Under `tracebot run` the next write meets the closed connection; a server that cancels handlers
+    (aiohttp's test server) cancels the export instead. Neither is logged as an error.
+    """
+    caplog.set_level(logging.INFO, logger="review.export")
+    app = dashboard_app(make_settings(migrated_url, media_dir), make_config())
+    client: TestClient[Any, Any] = await aiohttp_client(app if cancelling else ProductionServer(app))
+    await seed(app[review.DATABASE], media_dir)
+    assert (await sign_in(client)).status == 303
+    original, finished = review.export.iterate_tips, asyncio.Event()
+
+    async def slow(database: Database, query: Any, batch: int = 1) -> Any:
+        try:
+            for _ in range(200):  # far more batches than the client will read
+                async for fetched in original(database, query, batch=1):
+                    yield fetched
+                    await asyncio.sleep(0.01)
+        finally:
+            finished.set()
+
+    monkeypatch.setattr(review.export, "iterate_tips", slow)
+    response = await client.get("/review/export.csv")
+    await response.content.readany()
+    response.connection.transport.abort()  # type: ignore[union-attr]
+    response.close()
+    await asyncio.wait_for(finished.wait(), 10)
+    assert (await client.get("/review/tips")).status == 200
+    assert not [record for record in caplog.records if record.levelname == "ERROR"], caplog.text
+    assert cancelling or "closed the connection" in caplog.text
 
 
 async def test_json_export_of_an_empty_view_is_valid(admin: TestClient[Any, Any], seeded: Seeded) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 import storage.repositories.review
 from review.aggregates import AggregateCache
-from review.export import COLUMNS, csv_cell, csv_chunk, csv_line, export_rows, iterate_tips
+from review.export import COLUMNS, csv_cell, csv_chunk, csv_line, export_rows, iterate_tips, thread_rows, tip_row
 from storage.models import Tip, TipStatus
 from storage.pii import EMAIL, PHONE_CANDIDATE, PHONE_MASK, looks_like_phone, mask_contacts
 from storage.repositories.review import TipQuery
@@ -72,12 +72,23 @@ async def test_breakdown_matches_each_grouped_query(database: Database, seeded: 
         assert {tally.label for tally in breakdown.groups["campaign"]} == {"spring", ""}
 
 
-async def test_csv_chunk_is_the_rows_written_one_by_one(database: Database, seeded: Seeded) -> None:
-    rows = [row async for batch in iterate_tips(database, TipQuery(), batch=3) for row in export_rows(batch)]
+async def test_export_rows_and_csv_are_the_api_rows_cell_by_cell(database: Database, seeded: Seeded) -> None:
+    """The export's fast paths (plain rows, no dictionary per CSV row) give what the API's `tip_row` gives."""
+    async with database.unit_of_work() as uow:
+        await uow.followup.add_question(seeded.tips[2], seeded.moderator_id, "=Where exactly?", "=Wo genau?", True)
+        await uow.commit()
+    batches = [batch async for batch in iterate_tips(database, TipQuery(), batch=3)]
+    rows = [row for batch in batches for row in export_rows(batch)]
     assert [row["id"] for row in rows] == sorted(seeded.tips, reverse=True)
+    async with database.unit_of_work() as uow:
+        expected = [
+            {**tip_row(tip), "thread": thread_rows(await uow.followup.thread(tip.id))}
+            for tip in await uow.review.page(TipQuery(), limit=100)
+        ]
+    assert rows == expected and any(row["thread"] for row in rows)
     one_by_one = b"".join(csv_line([csv_cell(row[column]) for column in COLUMNS]) for row in rows)
-    assert csv_chunk(rows) == one_by_one
-    assert b"'=HYPERLINK" in one_by_one  # formulas still neutralised
+    assert b"".join(csv_chunk(*batch) for batch in batches) == one_by_one
+    assert b"'=HYPERLINK" in one_by_one and b"'=Where" not in one_by_one  # formulas still neutralised
 
 
 def _mask_without_shortcut(text: str) -> str:
