@@ -34,6 +34,7 @@ from review.thread import FOLLOWUP, FollowupDesk, FollowupLimits, QuestionTransl
 from storage.db import create_engine, create_session_factory, create_turn_engine
 from storage.migrate import head_revision, upgrade_if_needed
 from storage.privacy import Privacy
+from storage.repositories.funnel import FunnelBuffer
 from storage.search_index import reindex_search
 from storage.send_limiter import SendLimiter
 from storage.text import storable_payload
@@ -71,6 +72,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             create_session_factory(engine),
             Privacy(settings.secret_key.get_secret_value()),
             turn_session_factory=create_session_factory(turn_engine) if turn_engine is not None else None,
+            counts=FunnelBuffer(),
         )
         # One engine for both directions: tips and answers to English (the worker), questions from English.
         translator = build_translation_engine(settings)
@@ -86,11 +88,38 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         app[DATABASE] = database
         app[FOLLOWUP] = followup_desk(settings, translator, app[SERVICES].catalogs)
         app[TRANSLATOR] = translator  # the dashboard's en→xx step for announcements
-        yield
+        flusher = asyncio.create_task(flush_counts_forever(database, COUNTS_FLUSH_INTERVAL), name="funnel-counts")
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            try:
+                await database.flush_counts()  # after the bot stopped: the last turns' counts
+            except Exception:
+                log.exception("the last funnel counts could not be written")
     finally:
         if turn_engine is not None:
             await turn_engine.dispose()
         await engine.dispose()
+
+
+COUNTS_FLUSH_INTERVAL = 1.0  # seconds: at most this many seconds of funnel counts are lost if the process is killed
+
+
+async def flush_counts_forever(database: Database, interval: float) -> None:
+    """Write the buffered funnel counts every `interval` seconds (see `FunnelBuffer`)."""
+    failing = False
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await database.flush_counts()
+            failing = False
+        except Exception:  # kept for the next round (the database may be restarting): said once
+            if not failing:
+                log.exception("writing the funnel counts failed; they are kept and tried again every %.0f s", interval)
+            failing = True
 
 
 def followup_desk(settings: Settings, translator: QuestionTranslator, catalogs: Catalogs) -> FollowupDesk:

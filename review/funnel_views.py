@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
 
+from review import context
 from review.charts import columns, horizontal_bars
 from review.context import unit_of_work
 from review.filters import FilterError, parse_day, parse_id
@@ -59,6 +60,7 @@ async def funnel_page(request: web.Request) -> web.StreamResponse:
         return error_page(request, 400, "Invalid filter", str(exc))
     if until < since or (until - since).days > MAX_DAYS:
         return error_page(request, 400, "Invalid period", f"Choose a period of 1 to {MAX_DAYS} days.")
+    await context.database(request).flush_counts()  # this process's latest turns (other instances': within a second)
     async with unit_of_work(request) as uow:
         rows = await uow.funnel.rows(since=since, until=until, campaign_id=campaign_id)
         campaigns = await uow.campaigns.all()

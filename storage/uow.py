@@ -20,7 +20,7 @@ from storage.repositories.announcements import AnnouncementRepository
 from storage.repositories.audit import ApiTokenRepository, AuditRepository
 from storage.repositories.followup import FollowupRepository
 from storage.repositories.followup_outbox import FollowupOutbox
-from storage.repositories.funnel import FunnelRepository
+from storage.repositories.funnel import FunnelBuffer, FunnelRepository
 from storage.repositories.heartbeats import HeartbeatRepository
 from storage.repositories.login_throttle import LoginThrottleRepository
 from storage.repositories.moderators import ModeratorRepository, WebSessionRepository
@@ -39,9 +39,15 @@ from storage.repositories.urgent_alerts import UrgentAlertRepository
 class UnitOfWork:
     """`async with UnitOfWork(...) as uow:` opens a transaction; leaving without `commit()` rolls back."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], privacy: Privacy) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        privacy: Privacy,
+        counts: FunnelBuffer | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._privacy = privacy
+        self._counts = counts
         self._session: AsyncSession | None = None
 
     @property
@@ -70,9 +76,12 @@ class UnitOfWork:
             await session.close()
 
     async def commit(self) -> None:
-        if "funnel" in self.__dict__:  # counters go last: their rows are shared by everyone (see FunnelRepository)
+        counted = "funnel" in self.__dict__
+        if counted and self._counts is None:  # counters go last: their rows are shared by everyone
             await self.funnel.write_counts()
         await self.session.commit()
+        if counted and self._counts is not None:  # committed: now they happened (see FunnelBuffer)
+            self._counts.add(self.funnel.take_counts())
 
     async def rollback(self) -> None:
         if "funnel" in self.__dict__:
@@ -197,14 +206,20 @@ class Database:
         privacy: Privacy,
         *,
         turn_session_factory: async_sessionmaker[AsyncSession] | None = None,
+        counts: FunnelBuffer | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.privacy = privacy
         self._turn_session_factory = turn_session_factory or session_factory
+        self.counts = counts
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.privacy)
+        return UnitOfWork(self.session_factory, self.privacy, self.counts)
 
     def turn(self) -> UnitOfWork:
         """A unit of work for one Telegram update: a few short statements (see `create_turn_engine`)."""
-        return UnitOfWork(self._turn_session_factory, self.privacy)
+        return UnitOfWork(self._turn_session_factory, self.privacy, self.counts)
+
+    async def flush_counts(self) -> int:
+        """Write the funnel counts buffered in this process (see `FunnelBuffer`); how many were written."""
+        return await self.counts.flush(self.session_factory) if self.counts is not None else 0

@@ -6,6 +6,7 @@ The real bot (PTB against the emulator) and the real dashboard share one databas
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +14,19 @@ import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+import bot.web
 from emulator import BotApiEmulator
+from storage.db import create_engine, create_session_factory
 from storage.models import Base, Conversation, FunnelCount, FunnelStep, ModeratorRole, Tip, parse_tip_reference
+from storage.repositories.funnel import FunnelBuffer
 from storage.uow import Database
 from tests.review.support import CHEAP, PASSWORD, csrf_of, dashboard_app, make_config, page_csrf, sign_in
 from tests.review.support import make_settings as dashboard_settings
 from tests.support.flows import opt_in, send_tip
-from tests.support.harness import RunningBot
+from tests.support.harness import RunningBot, running_bot
+from tests.support.harness import make_settings as make_bot_settings
 from tests.support.images import has_metadata, jpeg_with_gps
 from tests.support.qr import decode_qr, needs_zbar
 
@@ -71,6 +77,7 @@ async def create_object_and_campaign(client: TestClient[Any, Any]) -> tuple[int,
 
 
 async def funnel_totals(database: Database, campaign_id: int) -> dict[str, int]:
+    await database.flush_counts()  # the bot's counts are buffered for up to a second (FunnelBuffer)
     async with database.unit_of_work() as uow:
         rows = await uow.session.execute(
             select(FunnelCount.step, func.sum(FunnelCount.count))
@@ -81,6 +88,7 @@ async def funnel_totals(database: Database, campaign_id: int) -> dict[str, int]:
 
 
 async def row_counts(database: Database) -> dict[str, int]:
+    await database.flush_counts()
     async with database.unit_of_work() as uow:
         return {
             table.name: int(await uow.session.scalar(select(func.count()).select_from(table)) or 0)
@@ -192,3 +200,64 @@ async def test_counts_are_written_at_commit_and_dropped_with_a_rollback(database
     async with database.unit_of_work() as uow:
         rows = (await uow.session.execute(select(FunnelCount.step, FunnelCount.count))).all()
     assert sorted((step, count) for step, count in rows) == [("opted_in", 2), ("tip_sent", 1)]
+
+
+async def test_buffered_counts_are_written_by_a_flush_once_their_turn_committed(database: Database) -> None:
+    """The bot's mode: a commit hands its counts to the process's buffer; a flush adds them up in one go."""
+    buffered = Database(database.session_factory, database.privacy, counts=FunnelBuffer())
+    for step in (FunnelStep.OPTED_IN, FunnelStep.OPTED_IN, FunnelStep.TIP_SENT):
+        async with buffered.turn() as uow:
+            await uow.funnel.count(step, campaign_id=None)
+            await uow.commit()
+    async with buffered.turn() as uow:
+        await uow.funnel.count(FunnelStep.OPTED_IN, campaign_id=None)
+        await uow.rollback()
+    async with buffered.turn() as uow:
+        await uow.funnel.count(FunnelStep.OPTED_IN, campaign_id=None)  # left without a commit: rolled back
+    async with database.unit_of_work() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(FunnelCount)) == 0, "no counter in a turn"
+    assert buffered.counts is not None and buffered.counts.pending == 3
+    assert await buffered.flush_counts() == 3 and await buffered.flush_counts() == 0
+    async with buffered.turn() as uow:
+        await uow.funnel.count(FunnelStep.OPTED_IN, campaign_id=None)
+        await uow.commit()
+    assert await buffered.flush_counts() == 1
+    async with database.unit_of_work() as uow:
+        rows = (await uow.session.execute(select(FunnelCount.step, FunnelCount.count))).all()
+    assert sorted((step, count) for step, count in rows) == [("opted_in", 3), ("tip_sent", 1)]
+
+
+async def test_a_failed_flush_keeps_the_counts_for_the_next(database: Database, tmp_path: Path) -> None:
+    buffer = FunnelBuffer()
+    buffer.add({(date(2026, 12, 2), 0, 0, "", "opted_in"): 2})
+    unreachable = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/none.db")
+    try:
+        with pytest.raises(OperationalError):
+            await buffer.flush(create_session_factory(unreachable))
+    finally:
+        await unreachable.dispose()
+    buffer.add({(date(2026, 12, 2), 0, 0, "", "opted_in"): 1})
+    assert buffer.pending == 3
+    assert await buffer.flush(database.session_factory) == 3
+    async with database.unit_of_work() as uow:
+        assert (await uow.session.execute(select(FunnelCount.step, FunnelCount.count))).all() == [("opted_in", 3)]
+
+
+async def test_the_server_writes_the_last_counts_when_it_stops(
+    database_url: str, emulator: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.web, "COUNTS_FLUSH_INTERVAL", 3600)  # no flush while it runs: only the one at the stop
+    settings = make_bot_settings(database_url, emulator, tmp_path / "media")
+    async with running_bot(settings, catalog_dir=tmp_path / "catalog") as running:
+        database = running.services.database
+        assert database.counts is not None
+        await opt_in(emulator, 3100, "")
+        counted = database.counts.pending
+        assert counted >= 2, "the link opened and the opt-in"
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            total = await connection.scalar(select(func.coalesce(func.sum(FunnelCount.count), 0)))
+    finally:
+        await engine.dispose()
+    assert total == counted

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FunnelCount, FunnelStep
 from storage.repositories.upsert import dialect_name, insert_on
@@ -40,13 +41,57 @@ class FunnelRow:
 Key = tuple[date, int, int, str, str]  # _KEY's values
 
 
-class FunnelRepository:
-    """Counts are added when the unit of work commits (`write_counts`), not when they happen.
+async def _write(session: AsyncSession, counts: dict[Key, int]) -> None:
+    """Add the counts to their rows, in key order (two writers never wait on each other in a cycle)."""
+    statement = _add(dialect_name(session))
+    for key in sorted(counts):
+        values = {f"new_{name}": value for name, value in zip(_KEY, key, strict=True)}
+        await session.execute(statement, {**values, "added": counts[key]})
 
-    Every reporter opening the same link or viewing the same object adds to the same row, whose
-    lock (PostgreSQL) is held from the upsert until the commit. Written last, in key order, that is
-    the last moment of each turn instead of most of it, and 64 people opening one link at once do
-    not queue behind each other's whole turns (PostgreSQL, `bench.walk`: opt-in p99 2.9 s -> 1.3 s).
+
+class FunnelBuffer:
+    """The counts of committed turns, summed in this process and written every second or so (`flush`).
+
+    Every reporter opening the same link or viewing the same object adds to the same row. Written
+    in each turn, that row's lock (PostgreSQL) made everyone who opened one link at once queue
+    behind each other's commits (`bench.walk` on PostgreSQL: opt-in p99 1.3 s even with the upsert
+    last); buffered, a turn writes no counter at all and the rows take one upsert each per flush.
+    The price: the counts of the last second are lost if the process is killed (they are
+    statistics, not anything a person was told is saved); a clean stop flushes them.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[Key, int] = {}
+        self._flushing = asyncio.Lock()
+
+    def add(self, counts: dict[Key, int]) -> None:
+        for key, added in counts.items():
+            self._pending[key] = self._pending.get(key, 0) + added
+
+    @property
+    def pending(self) -> int:
+        return sum(self._pending.values())
+
+    async def flush(self, session_factory: async_sessionmaker[AsyncSession]) -> int:
+        """Write what was counted since the last flush in one transaction; on failure keep it for the next."""
+        async with self._flushing:
+            counts, self._pending = self._pending, {}
+            if not counts:
+                return 0
+            try:
+                async with session_factory() as session, session.begin():
+                    await _write(session, counts)
+            except BaseException:
+                self.add(counts)
+                raise
+            return sum(counts.values())
+
+
+class FunnelRepository:
+    """Counts are kept when they happen and written only if the unit of work commits.
+
+    With a `FunnelBuffer` (the bot), a commit hands them to it; without one (tools, tests) they are
+    written at commit (`write_counts`), last and in key order.
     """
 
     def __init__(self, session: AsyncSession) -> None:
@@ -70,13 +115,14 @@ class FunnelRepository:
         """The unit of work rolled back: what it counted did not happen."""
         self._pending.clear()
 
-    async def write_counts(self) -> None:
-        """Write the counts of this unit of work (in key order, so two turns never wait on each other in a cycle)."""
+    def take_counts(self) -> dict[Key, int]:
+        """What this unit of work counted (for a `FunnelBuffer`, once it committed)."""
         pending, self._pending = self._pending, {}
-        statement = _add(dialect_name(self._session))
-        for key in sorted(pending):
-            values = {f"new_{name}": value for name, value in zip(_KEY, key, strict=True)}
-            await self._session.execute(statement, {**values, "added": pending[key]})
+        return pending
+
+    async def write_counts(self) -> None:
+        """Write the counts of this unit of work in its transaction (in key order)."""
+        await _write(self._session, self.take_counts())
 
     async def rows(self, *, since: date, until: date, campaign_id: int | None = None) -> list[FunnelRow]:
         """Counters from `since` to `until` (both included), optionally for one campaign."""
