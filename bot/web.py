@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.translation import build_translation_engine, build_translation_worker
 from handlers.context import Services, TracebotApplication
 from handlers.followup import compose_question
+from handlers.turn import WEBHOOK_REPLY, WebhookReply
 from review.appkeys import DATABASE, MEDIA_ROOT, TRANSLATOR
 from review.config import MAX_REQUEST_MB
 from review.thread import FOLLOWUP, FollowupDesk, FollowupLimits, QuestionTranslator
@@ -286,8 +287,13 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if not _has_integer_ids(update):
         return _refuse(400, "malformed update")
     WEBHOOK_UPDATES.inc()
-    await application.update_processor.process_update(update, application.process_update(update))
-    return web.json_response({"ok": True})
+    reply = WebhookReply(update.update_id)  # a button's answer may ride back in this answer (handlers.turn)
+    token = WEBHOOK_REPLY.set(reply)
+    try:
+        await application.update_processor.process_update(update, application.process_update(update))
+    finally:
+        WEBHOOK_REPLY.reset(token)
+    return web.json_response(reply.call or {"ok": True})
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +15,7 @@ from emulator import methods_bot, methods_chat
 from emulator.context import ApiContext, Described, Handler
 from emulator.errors import ApiError, not_found, unauthorized
 from emulator.models import ApiCall
-from emulator.params import read_params
+from emulator.params import Params, read_params
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +58,34 @@ class BotApi:
             return error_response(not_found())
         if request.match_info["token"] != state.bot_token:
             return error_response(unauthorized())
-        requested = request.match_info["method"]
+        status, body = await self.invoke(request.match_info["method"], lambda: read_params(request))
+        return api_response(body, status)
+
+    async def webhook_reply(self, values: dict[str, Any]) -> None:
+        """A method the bot called in its answer to a webhook delivery (`{"method": ..., params}`).
+
+        Telegram runs it like a request, but nobody learns whether it worked: the result is dropped
+        (it shows in `emu.calls`, marked `via="webhook_reply"`).
+        """
+        requested = values.pop("method", None)
+        if isinstance(requested, str):
+
+            async def params() -> Params:
+                return Params(values)
+
+            await self.invoke(requested, params, via="webhook_reply")
+
+    async def invoke(
+        self, requested: str, params: Callable[[], Awaitable[Params]], via: str = "request"
+    ) -> tuple[int, dict[str, Any]]:
+        """Run the method `requested` (any case); the HTTP status and Telegram's body for it."""
+        state = self.ctx.state
         name, handler = _METHODS.get(requested.lower(), (requested, None))
-        call = ApiCall(method=name, params={}, at=time.time())
+        call = ApiCall(method=name, params={}, at=time.time(), via=via)
         state.calls.append(call)
         try:
-            params = await read_params(request)
-            call.params = params.recorded()
+            read = await params()
+            call.params = read.recorded()
             if handler is None:
                 raise not_found()
             fault = state.take_fault(name)
@@ -71,21 +93,20 @@ class BotApi:
                 parameters = {"retry_after": fault.retry_after} if fault.retry_after else None
                 raise ApiError(fault.error_code, fault.description, parameters)
             if state.flood is not None:
-                state.flood.admit(name, params.values.get("chat_id"), call.at)
-            result = await handler(self.ctx, params)
+                state.flood.admit(name, read.values.get("chat_id"), call.at)
+            result = await handler(self.ctx, read)
         except ApiError as error:
             call.ok, call.error = False, error.description
-            return error_response(error)
+            return error.error_code, error.to_json()
         except Exception:
             # The emulator must answer every request; a bug here shows up as a 500 in the
             # bot's logs and in emu.calls rather than as a dead connection.
             log.exception("emulator failed while handling %s", name)
             call.ok, call.error = False, "Internal Server Error"
-            return error_response(ApiError(500, "Internal Server Error"))
+            return 500, ApiError(500, "Internal Server Error").to_json()
         if isinstance(result, Described):
-            body = {"ok": True, "result": result.result, "description": result.description}
-            return api_response(body)
-        return api_response({"ok": True, "result": result})
+            return 200, {"ok": True, "result": result.result, "description": result.description}
+        return 200, {"ok": True, "result": result}
 
     async def handle_file(self, request: web.Request) -> web.StreamResponse:
         """Download a file by the file_path getFile returned."""

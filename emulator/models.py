@@ -160,6 +160,7 @@ class ApiCall:
     at: float
     ok: bool = True
     error: str | None = None
+    via: str = "request"  # or "webhook_reply": called in the bot's answer to a webhook delivery
 
     def to_json(self) -> Json:
         """JSON form for ``GET /_emu/calls``."""

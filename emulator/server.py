@@ -66,7 +66,9 @@ class BotApiEmulator:
         """An aiohttp application serving the Bot API, the control API and the chat page."""
         app = web.Application(client_max_size=MAX_BODY_BYTES + 1024 * 1024)
         app.middlewares.append(control_errors)
-        app.add_routes(BotApi(ApiContext(self.state, self.webhooks)).routes())
+        api = BotApi(ApiContext(self.state, self.webhooks))
+        self.webhooks.reply_handler = api.webhook_reply
+        app.add_routes(api.routes())
         app.add_routes(ControlApi(self.state, self.users).routes())
         app.add_routes([web.route("*", "/{tail:.*}", fallback)])
         app.on_shutdown.append(self._on_shutdown)

@@ -7,6 +7,8 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 
@@ -58,6 +60,8 @@ class WebhookDispatcher:
         self._busy_keys: set[int | str] = set()
         self._wake = asyncio.Event()
         state.updates.listeners.append(self._wake.set)
+        # Runs a method the bot put in its answer to a delivery (set by the server to its Bot API).
+        self.reply_handler: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     def ensure_running(self) -> None:
         """Start the delivery loop (idempotent); call after setWebhook."""
@@ -149,8 +153,9 @@ class WebhookDispatcher:
             headers[SECRET_HEADER] = secret
         try:
             async with self._session.post(url, data=json.dumps(update), headers=headers) as reply:
-                await reply.read()
+                body = await reply.read()
                 if 200 <= reply.status < 300:
+                    await self._run_reply(reply.content_type, body)
                     return reply.status, None
                 reason = f"{reply.status} {reply.reason}"
                 return reply.status, f"Wrong response from the webhook: {reply.reason and reason}"
@@ -159,3 +164,14 @@ class WebhookDispatcher:
         except (aiohttp.ClientError, OSError) as exc:
             log.debug("webhook delivery to %s failed: %r", url, exc)
             return None, f"Connection failed: {exc}"
+
+    async def _run_reply(self, content_type: str, body: bytes) -> None:
+        """Like Telegram: a JSON answer naming a `method` is a Bot API call whose result nobody gets."""
+        if content_type != "application/json" or self.reply_handler is None:
+            return
+        try:
+            values = json.loads(body)
+        except ValueError:
+            return
+        if isinstance(values, dict) and isinstance(values.get("method"), str):
+            await self.reply_handler(values)

@@ -100,3 +100,20 @@ async def test_redelivered_update_is_processed_once(webhook_bot: RunningBot, emu
     async with webhook_bot.services.database.session_factory() as session:
         draft = await session.scalar(select(Conversation.draft))
     assert draft is not None and draft["text"] == "I saw it in Riga" and draft["revision"] == 1
+
+
+async def test_a_buttons_answer_rides_in_the_webhook_answer(webhook_bot: RunningBot, emulator: BotApiEmulator) -> None:
+    """One request fewer per button: Telegram runs the answerCallbackQuery in our answer to the delivery."""
+    telegram = webhook_bot.app[TELEGRAM].bot
+    await telegram.set_webhook(f"{webhook_bot.url}/telegram/webhook", secret_token=WEBHOOK_SECRET)
+    user = emulator.user(2004, first_name="Bo", language_code="en")
+    await user.send_command("start")
+    welcome = await user.wait_for_message()
+    query_id = await user.press_data(welcome.message_id, "optin")
+    answer = await user.wait_for_callback_answer(query_id)
+    await user.wait_for_message(lambda message: message.kind == "photo")
+    stale = await user.press_data(welcome.message_id, "optin")  # pressed again: the same answer path
+    await user.wait_for_callback_answer(stale)
+    answers = [(call.via, call.ok) for call in emulator.calls_to("answerCallbackQuery")]
+    assert answer.text == "Thank you!" and not answer.show_alert
+    assert answers == [("webhook_reply", True), ("webhook_reply", True)]

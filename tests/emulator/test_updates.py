@@ -78,6 +78,7 @@ class Receiver:
     fail_first: int = 0
     fail_update_ids: set[int] = field(default_factory=set)
     received: list[tuple[dict[str, Any], str | None, int]] = field(default_factory=list)
+    answers: list[Any] = field(default_factory=list)  # bodies to answer deliveries with, in turn (JSON)
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -86,6 +87,8 @@ class Receiver:
         self.fail_update_ids.discard(body["update_id"])
         status = 500 if failing else 200
         self.received.append((body, secret, status))
+        if not failing and self.answers:
+            return web.json_response(self.answers.pop(0))
         return web.Response(status=status)
 
     def app(self) -> web.Application:
@@ -130,6 +133,26 @@ async def test_webhook_delivery_with_secret_and_retry(
         await bot.get_updates()
     assert await bot.delete_webhook()
     assert await bot.get_updates() == ()
+
+
+async def test_a_method_in_the_webhook_answer_is_run_like_a_request(
+    bot: Bot, emu: BotApiEmulator, receiver: Receiver, hook_url: str
+) -> None:
+    """Telegram's webhook reply: `{"method": ..., params}` in the answer is a call whose result nobody gets."""
+    user = emu.user(1001)
+    receiver.answers = [
+        {"method": "sendMessage", "chat_id": 1001, "text": "answered in the reply"},
+        {"method": "sendMessage", "chat_id": 1001},  # no text: refused, and nobody is told
+        {"ok": True},  # no method: nothing to run
+    ]
+    await bot.set_webhook(hook_url)
+    for text in ("one", "two", "three"):
+        await user.send_text(text)
+        await emu.wait_for_webhook_idle()
+    assert [message.plain_text for message in user.messages] == ["answered in the reply"]
+    replies = [(call.method, call.ok) for call in emu.calls if call.via == "webhook_reply"]
+    assert replies == [("sendMessage", True), ("sendMessage", False)]
+    assert all(status == 200 for *_, status in receiver.received), "a refused reply is no failed delivery"
 
 
 async def test_webhook_keeps_order_within_a_chat(
