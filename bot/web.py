@@ -89,13 +89,15 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         app[DATABASE] = database
         app[FOLLOWUP] = followup_desk(settings, translator, app[SERVICES].catalogs)
         app[TRANSLATOR] = translator  # the dashboard's en→xx step for announcements
-        flusher = asyncio.create_task(flush_counts_forever(database, COUNTS_FLUSH_INTERVAL), name="funnel-counts")
+        stop_flushing = asyncio.Event()
+        flusher = asyncio.create_task(
+            flush_counts_forever(database, COUNTS_FLUSH_INTERVAL, stop_flushing), name="funnel-counts"
+        )
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            stop_flushing.set()  # a flush under way ends first: cancelled in its COMMIT, it could count twice
+            await flusher
             try:
                 await database.flush_counts()  # after the bot stopped: the last turns' counts
             except Exception:
@@ -109,11 +111,13 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
 COUNTS_FLUSH_INTERVAL = 1.0  # seconds: at most this many seconds of funnel counts are lost if the process is killed
 
 
-async def flush_counts_forever(database: Database, interval: float) -> None:
-    """Write the buffered funnel counts every `interval` seconds (see `FunnelBuffer`)."""
+async def flush_counts_forever(database: Database, interval: float, stop: asyncio.Event) -> None:
+    """Write the buffered funnel counts every `interval` seconds (see `FunnelBuffer`) until `stop` is set."""
     failing = False
-    while True:
-        await asyncio.sleep(interval)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+            return
         try:
             await database.flush_counts()
             failing = False

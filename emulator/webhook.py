@@ -171,7 +171,7 @@ class WebhookDispatcher:
             return
         try:
             values = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read: no call, like Telegram
             return
         if isinstance(values, dict) and isinstance(values.get("method"), str):
             await self.reply_handler(values)

@@ -12,10 +12,13 @@ Replies are not throttled bot-wide (a user who just pressed a button is not bulk
 Telegram answers 429 for this chat, the call waits `retry_after` and is tried once more; a button's
 answer is never held back like that (it is useless after a few seconds anyway).
 
-Under a webhook, a button's answer rides in the HTTP answer to the delivery (`WebhookReply`), which
-Telegram runs as a Bot API call: one request fewer for every button pressed. Telegram never says
-whether such a call worked, which for `answerCallbackQuery` changes nothing: its failures were only
-logged. It still goes out only after the commit.
+Under a webhook, a button's plain answer (no toast, no alert: it only stops the button's spinner)
+rides in the HTTP answer to the delivery (`WebhookReply`), which Telegram runs as a Bot API call:
+one request fewer for most buttons pressed. It still goes out only after the commit, now after the
+turn's replies instead of before them (milliseconds later); if a reply has to wait for a 429's
+`retry_after`, the answer is taken back and sent at once. Telegram never says whether such a call
+worked, which for `answerCallbackQuery` changes nothing: its failures were only logged. An answer
+with text is always sent first, as its own request, so the toast shows with the press.
 """
 
 from __future__ import annotations
@@ -96,6 +99,15 @@ def in_webhook_reply(update_id: int, call: dict[str, Any]) -> bool:
     return True
 
 
+def out_of_webhook_reply(update_id: int, call: dict[str, Any]) -> bool:
+    """Take the call back out of the webhook answer (to make it now); False if it is not there."""
+    reply = WEBHOOK_REPLY.get()
+    if reply is None or reply.update_id != update_id or reply.call is not call:
+        return False
+    reply.call = None
+    return True
+
+
 # bot_data key of the function that re-shows the current step for a redelivered update.
 RESUME_KEY = "tracebot.resume"
 
@@ -166,12 +178,8 @@ class Turn:
             return
         self._callback_answered = True
         outgoing = self.later(lambda: query.answer(text, show_alert=alert), method="answerCallbackQuery")
-        call: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": query.id}
-        if text:
-            call["text"] = text
-        if alert:
-            call["show_alert"] = True
-        outgoing.webhook_reply = call
+        if not text and not alert:
+            outgoing.webhook_reply = {"method": "answerCallbackQuery", "callback_query_id": query.id}
 
     def clear_buttons(self) -> None:
         """Remove the keyboard from the message whose button was pressed, so it can't be pressed twice."""
@@ -198,14 +206,27 @@ class Turn:
             self.answer()
         queue, self._outgoing = self._outgoing, []
         apologised = False
+        parked: Outgoing | None = None  # the button's answer, if it waits in the webhook answer
+
+        async def unpark() -> None:
+            """A reply is about to wait for a 429: the button's answer must not wait with it."""
+            if parked is None or parked.webhook_reply is None:
+                return
+            if out_of_webhook_reply(self.update.update_id, parked.webhook_reply):
+                try:
+                    await parked.send()
+                except TelegramError as error:
+                    name = type(error).__name__
+                    log.warning("update %s: answerCallbackQuery failed (%s)", self.update.update_id, name)
+
         for outgoing in queue:
             if outgoing.after is not None and not outgoing.after.done:
                 continue
             if outgoing.webhook_reply is not None and in_webhook_reply(self.update.update_id, outgoing.webhook_reply):
-                outgoing.done = True
+                outgoing.done, parked = True, outgoing
                 continue
             try:
-                await _call_honouring_retry_after(outgoing)
+                await _call_honouring_retry_after(outgoing, unpark)
             except TelegramError as error:
                 failure = classify(error)
                 if failure is Failure.TRANSIENT and outgoing.to_user:
@@ -252,7 +273,7 @@ def resting_step(turn: Turn) -> Step:
     return Step.BROWSING if turn.reporter.opted_in else Step.WELCOME
 
 
-async def _call_honouring_retry_after(outgoing: Outgoing) -> None:
+async def _call_honouring_retry_after(outgoing: Outgoing, before_waiting: Call) -> None:
     """Make the call; after a 429 wait `retry_after` (this chat only: other turns go on) and retry once."""
     try:
         await outgoing.send()
@@ -261,6 +282,7 @@ async def _call_honouring_retry_after(outgoing: Outgoing) -> None:
         if outgoing.method == "answerCallbackQuery" or wait > MAX_REPLY_WAIT:
             raise
         log.info("%s: 429, retrying after %.1f s", outgoing.method, wait)
+        await before_waiting()
         await asyncio.sleep(wait)
         await outgoing.send()
 

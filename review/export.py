@@ -9,7 +9,7 @@ import io
 import json
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -148,7 +148,7 @@ def export_rows(batch: Batch) -> list[dict[str, Any]]:
     return exported
 
 
-async def iterate_tips(database: Database, query: TipQuery, batch: int = BATCH) -> AsyncIterator[Batch]:
+async def iterate_tips(database: Database, query: TipQuery, batch: int = BATCH) -> AsyncGenerator[Batch]:
     """Every matching tip (as a plain row) with its thread in queue order, one short transaction per batch
     (no long-held locks).
 
@@ -200,10 +200,19 @@ def csv_line(values: list[str]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-_FREE_TEXT = tuple(
-    COLUMNS.index(name)
-    for name in ("object", "campaign", "country_text", "text_original", "text_english", "assigned_to")
+# Every column that holds text is neutralised, codes and enumerations too: what can start with a
+# formula trigger is up to whatever wrote the row, not up to the export.
+_NOT_TEXT = (
+    "id",
+    "latitude",
+    "longitude",
+    "language_confidence",
+    "urgent",
+    "followup_consent",
+    "answers_waiting",
+    "thread",  # JSON, neutralised as it is made
 )
+_TEXT_CELLS = tuple(index for index, name in enumerate(COLUMNS) if name not in _NOT_TEXT)
 
 
 def csv_chunk(rows: list[Row[Any]], threads: dict[int, list[ThreadEntry]]) -> bytes:
@@ -241,9 +250,7 @@ def csv_chunk(rows: list[Row[Any]], threads: dict[int, list[ThreadEntry]]) -> by
             row[_WAITING],
             neutralise_cell(strict_dumps(thread_rows(thread))) if thread else "[]",
         ]
-        # Free texts and names are neutralised; the codes and enumerations (status, country and
-        # language codes, translation status, generated aliases) cannot start with a trigger.
-        for index in _FREE_TEXT:
+        for index in _TEXT_CELLS:
             value = cells[index]
             if value and value.startswith(triggers):
                 cells[index] = "'" + value
@@ -288,30 +295,41 @@ async def export(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     try:
         await stream(response, kind, stamp, database, query)
-    except ConnectionResetError:  # the download was cancelled: nothing to answer, nothing went wrong here
+    except ClientGoneError:  # the download was cancelled: nothing to answer, nothing went wrong here
         log.info("an export stopped early: the client closed the connection")
         return response
     await response.write_eof()
     return response
 
 
+class ClientGoneError(Exception):
+    """The client closed the connection while an export was being written."""
+
+
+async def send(response: web.StreamResponse, data: bytes) -> None:
+    try:
+        await response.write(data)
+    except ConnectionResetError as exc:  # only the client's side: a database error is a server error
+        raise ClientGoneError from exc
+    await asyncio.sleep(0)  # a write yields only when the client is slow: let other requests run
+
+
 async def stream(response: web.StreamResponse, kind: str, stamp: str, database: Database, query: TipQuery) -> None:
     """Write the export's body: the tips in keyset batches, each made into bytes a slice at a time."""
-    if kind == "csv":
-        await response.write(b"\xef\xbb\xbf" + csv_line(list(COLUMNS)))  # BOM: spreadsheets then read UTF-8
-        async for rows, threads in iterate_tips(database, query):
+    async with contextlib.aclosing(iterate_tips(database, query)) as batches:
+        if kind == "csv":
+            await send(response, b"\xef\xbb\xbf" + csv_line(list(COLUMNS)))  # BOM: spreadsheets then read UTF-8
+            async for rows, threads in batches:
+                for part in slices(rows):
+                    await send(response, csv_chunk(part, threads))
+            return
+        await send(response, b'{"exported_utc": ' + json.dumps(stamp).encode() + b', "tips": [')
+        first = True
+        async for rows, threads in batches:
             for part in slices(rows):
-                await response.write(csv_chunk(part, threads))
-                await asyncio.sleep(0)  # a write yields only when the client is slow: let others run
-        return
-    await response.write(b'{"exported_utc": ' + json.dumps(stamp).encode() + b', "tips": [')
-    first = True
-    async for rows, threads in iterate_tips(database, query):
-        for part in slices(rows):
-            await response.write(json_chunk(export_rows((part, threads)), first=first))
-            await asyncio.sleep(0)
-            first = False
-    await response.write(b"\n]}\n")
+                await send(response, json_chunk(export_rows((part, threads)), first=first))
+                first = False
+        await send(response, b"\n]}\n")
 
 
 def setup_routes(app: web.Application) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.web import TELEGRAM
 from emulator import BotApiEmulator
 from storage.models import Conversation
+from tests.support.flows import opt_in
 from tests.support.harness import WEBHOOK_SECRET, RunningBot, make_settings, running_bot
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -102,18 +103,38 @@ async def test_redelivered_update_is_processed_once(webhook_bot: RunningBot, emu
     assert draft is not None and draft["text"] == "I saw it in Riga" and draft["revision"] == 1
 
 
-async def test_a_buttons_answer_rides_in_the_webhook_answer(webhook_bot: RunningBot, emulator: BotApiEmulator) -> None:
-    """One request fewer per button: Telegram runs the answerCallbackQuery in our answer to the delivery."""
+async def test_a_buttons_plain_answer_rides_in_the_webhook_answer(
+    webhook_bot: RunningBot, emulator: BotApiEmulator
+) -> None:
+    """One request fewer per button: Telegram runs a plain answerCallbackQuery given in our answer to the
+    delivery. An answer with a toast is its own request, sent first, so the toast shows with the press."""
     telegram = webhook_bot.app[TELEGRAM].bot
     await telegram.set_webhook(f"{webhook_bot.url}/telegram/webhook", secret_token=WEBHOOK_SECRET)
     user = emulator.user(2004, first_name="Bo", language_code="en")
     await user.send_command("start")
     welcome = await user.wait_for_message()
-    query_id = await user.press_data(welcome.message_id, "optin")
-    answer = await user.wait_for_callback_answer(query_id)
-    await user.wait_for_message(lambda message: message.kind == "photo")
-    stale = await user.press_data(welcome.message_id, "optin")  # pressed again: the same answer path
-    await user.wait_for_callback_answer(stale)
-    answers = [(call.via, call.ok) for call in emulator.calls_to("answerCallbackQuery")]
-    assert answer.text == "Thank you!" and not answer.show_alert
-    assert answers == [("webhook_reply", True), ("webhook_reply", True)]
+    thanked = await user.wait_for_callback_answer(await user.press_data(welcome.message_id, "optin"))
+    card = await user.wait_for_message(lambda message: message.kind == "photo")
+    plain = await user.wait_for_callback_answer(await user.press("I recognise this"))
+    await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
+    answers = [(call.via, call.params.get("text")) for call in emulator.calls_to("answerCallbackQuery")]
+    assert thanked.text == "Thank you!" and plain.text is None and not plain.show_alert
+    assert answers == [("request", "Thank you!"), ("webhook_reply", None)]
+    calls = [call.method for call in emulator.calls if call.at >= emulator.calls_to("answerCallbackQuery")[0].at]
+    assert calls.index("answerCallbackQuery") < calls.index("sendPhoto"), "the toast came before the card"
+    assert card.kind == "photo"
+
+
+async def test_a_parked_answer_is_sent_at_once_when_a_reply_waits_for_a_429(
+    webhook_bot: RunningBot, emulator: BotApiEmulator
+) -> None:
+    telegram = webhook_bot.app[TELEGRAM].bot
+    await telegram.set_webhook(f"{webhook_bot.url}/telegram/webhook", secret_token=WEBHOOK_SECRET)
+    user = await opt_in(emulator, 2005)
+    emulator.fail_next("sendMessage", 429, retry_after=1)
+    await user.wait_for_callback_answer(await user.press("I recognise this"))
+    await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
+    answer = emulator.calls_to("answerCallbackQuery")[-1]
+    refused, delivered = emulator.calls_to("sendMessage")[-2:]
+    assert answer.via == "request" and not refused.ok and delivered.ok
+    assert refused.at <= answer.at < delivered.at - 0.9, "answered before the reply's wait, not after it"

@@ -213,10 +213,10 @@ class ReviewRepository:
     ) -> list[Row[Any]]:
         """`page` as plain rows of `ReviewTip`'s fields `names` (all, in order, by default), for exports.
 
-        The statements run as Core on the session's connection, after a flush: the rows are plain
-        columns, and the ORM's result machinery cost more than the query (about 3 µs a row).
+        The statements run as Core on the session's connection (in its transaction; sessions do not
+        autoflush, so nothing pending is written first): the rows are plain columns, and the ORM's
+        result machinery cost more than the query (about 3 µs a row).
         """
-        await self._session.flush()
         statement = apply_filters(_review_query(names), query).limit(limit)
         if query.text and self._session.get_bind().dialect.name == "postgresql":
             # Searches are in id order (see `_search_page`); their cursors are ids too.

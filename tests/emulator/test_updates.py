@@ -88,7 +88,10 @@ class Receiver:
         status = 500 if failing else 200
         self.received.append((body, secret, status))
         if not failing and self.answers:
-            return web.json_response(self.answers.pop(0))
+            answer = self.answers.pop(0)
+            if isinstance(answer, bytes):
+                return web.Response(body=answer, content_type="application/json")
+            return web.json_response(answer)
         return web.Response(status=status)
 
     def app(self) -> web.Application:
@@ -144,15 +147,18 @@ async def test_a_method_in_the_webhook_answer_is_run_like_a_request(
         {"method": "sendMessage", "chat_id": 1001, "text": "answered in the reply"},
         {"method": "sendMessage", "chat_id": 1001},  # no text: refused, and nobody is told
         {"ok": True},  # no method: nothing to run
+        b"[" * 100_000,  # too deep to read: nothing to run, and the delivery still succeeded
     ]
     await bot.set_webhook(hook_url)
-    for text in ("one", "two", "three"):
+    for text in ("one", "two", "three", "four"):
         await user.send_text(text)
         await emu.wait_for_webhook_idle()
     assert [message.plain_text for message in user.messages] == ["answered in the reply"]
     replies = [(call.method, call.ok) for call in emu.calls if call.via == "webhook_reply"]
     assert replies == [("sendMessage", True), ("sendMessage", False)]
     assert all(status == 200 for *_, status in receiver.received), "a refused reply is no failed delivery"
+    assert len(receiver.received) == 4, "each update delivered once"
+    assert [delivery.status for delivery in emu.webhook_deliveries] == [200] * 4 and emu.pending_updates == []
 
 
 async def test_webhook_keeps_order_within_a_chat(

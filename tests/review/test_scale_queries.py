@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 import storage.repositories.review
 from review.aggregates import AggregateCache
@@ -76,6 +76,9 @@ async def test_export_rows_and_csv_are_the_api_rows_cell_by_cell(database: Datab
     """The export's fast paths (plain rows, no dictionary per CSV row) give what the API's `tip_row` gives."""
     async with database.unit_of_work() as uow:
         await uow.followup.add_question(seeded.tips[2], seeded.moderator_id, "=Where exactly?", "=Wo genau?", True)
+        # Forged codes: nothing writes these, but a cell is made safe whatever column it is in.
+        forged = {"country_code": "=1", "language": "@x", "translation_status": "+cmd"}
+        await uow.session.execute(update(Tip).where(Tip.id == seeded.tips[3]).values(**forged))
         await uow.commit()
     batches = [batch async for batch in iterate_tips(database, TipQuery(), batch=3)]
     rows = [row for batch in batches for row in export_rows(batch)]
@@ -89,6 +92,7 @@ async def test_export_rows_and_csv_are_the_api_rows_cell_by_cell(database: Datab
     one_by_one = b"".join(csv_line([csv_cell(row[column]) for column in COLUMNS]) for row in rows)
     assert b"".join(csv_chunk(*batch) for batch in batches) == one_by_one
     assert b"'=HYPERLINK" in one_by_one and b"'=Where" not in one_by_one  # formulas still neutralised
+    assert all(f"'{value}".encode() in one_by_one for value in forged.values())
 
 
 def _mask_without_shortcut(text: str) -> str:
