@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -21,7 +22,7 @@ from handlers.followup import question_keyboard
 from handlers.tip import confirmation_text
 from handlers.turn import Step
 from handlers.urgent import contacts_message, passed_as_urgent
-from storage.db import checkpoint_sqlite, is_sqlite
+from storage.db import analyze_sqlite, checkpoint_sqlite, is_sqlite
 from storage.privacy import InvalidToken
 from storage.repositories.followup_outbox import DueQuestion
 from storage.repositories.tips import DueConfirmation
@@ -249,8 +250,9 @@ async def apply_retention(services: BotServices) -> None:
 async def run_maintenance(
     application: TracebotApplication, services: BotServices, limiter: SendLimiter, interval: float = 5.0
 ) -> None:
-    """Forever, every `interval` seconds: confirmations, follow-up questions, SQLite's checkpoint; retention hourly."""
-    last_retention = 0.0
+    """Forever, every `interval` seconds: confirmations, follow-up questions, SQLite's checkpoint; retention
+    (and SQLite's statistics) at start and hourly."""
+    last_retention = -math.inf  # the first round applies it (loop.time() may be under an hour since boot)
     loop = asyncio.get_running_loop()
     while True:
         try:
@@ -259,6 +261,8 @@ async def run_maintenance(
             if is_sqlite(services.settings.database_url):
                 await asyncio.to_thread(checkpoint_sqlite, services.settings.database_url)
             if loop.time() - last_retention > 3600:
+                if is_sqlite(services.settings.database_url):  # at start and hourly: the planner's statistics
+                    await asyncio.to_thread(analyze_sqlite, services.settings.database_url)
                 await apply_retention(services)
                 last_retention = loop.time()
         except Exception:

@@ -208,6 +208,8 @@ class Tip(Base):
         Index("ix_tips_urgent_alert_due", "urgent_alert_next_attempt_at", "id"),
         # Per-object tallies (objects list, object page) count from the index alone (migration 0014).
         Index("ix_tips_object_status_country", "object_id", "status", "country_code"),
+        # An object's tips in queue order (urgent first, newest first) without sorting them all (0015).
+        Index("ix_tips_object_urgent_id", "object_id", "urgent", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -6,15 +6,25 @@ import asyncio
 import contextlib
 import sqlite3
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import ClauseElement, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import checkpoint_sqlite, create_turn_engine
+from emulator import BotApiEmulator
+from storage.db import analyze_sqlite, checkpoint_sqlite, create_engine, create_session_factory, create_turn_engine
+from storage.migrate import upgrade
+from storage.models import Tip
+from storage.privacy import Privacy
+from storage.repositories import TipDraft
+from storage.repositories.review import TipQuery, _review_query, apply_filters
+from storage.repositories.review_stats import ReviewStatsRepository
 from storage.sqlite_inline import inline_connector
+from storage.uow import Database
+from tests.support.harness import make_settings, running_bot
 
 
 @pytest.fixture
@@ -114,3 +124,73 @@ async def test_commits_leave_the_checkpoint_to_the_maintenance_loop(
     assert count_in_main_file(path, tmp_path) == 0, "a commit checkpointed on the event loop"
     await asyncio.to_thread(checkpoint_sqlite, f"sqlite+aiosqlite:///{path}")
     assert count_in_main_file(path, tmp_path) == 1500
+
+
+async def test_statistics_steer_an_objects_pages_to_their_indexes(tmp_path: Path) -> None:
+    """After `analyze_sqlite` (the maintenance loop: at start and hourly) SQLite counts an object's tips
+    from the covering index and reads its queue page in order from `ix_tips_object_urgent_id`."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'stats.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    try:
+        database = Database(create_session_factory(engine), Privacy("k" * 40))
+        async with database.unit_of_work() as uow:
+            for position, reference in enumerate(("TAO-1", "TAO-2")):
+                await uow.objects.upsert(
+                    reference=reference, question="?", hint=None, image_path="x.png", image_sha256="0" * 64,
+                    position=position,
+                )  # fmt: skip
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            first = await uow.objects.by_reference("TAO-1")
+            reporter, _, _ = await uow.reporters.open_chat(
+                1, 1, language="en", telegram_language="en", initial_state="x"
+            )
+            assert first is not None
+            draft = TipDraft(
+                str(uuid.uuid4()), first.id, reporter.id, None, True, "DE", None, "a mug", None, None, "en"
+            )
+            await uow.tips.submit(draft)
+            await uow.commit()
+        columns = ", ".join(column.name for column in Tip.__table__.columns if column.name not in ("id", "draft_token"))
+        async with engine.begin() as connection:
+            for _ in range(11):  # 2,048 tips of one object
+                await connection.execute(
+                    text(f"INSERT INTO tips ({columns}, draft_token) SELECT {columns}, hex(randomblob(16)) FROM tips")
+                )
+        await asyncio.to_thread(analyze_sqlite, url)
+        async with engine.connect() as connection:
+            analysed = set((await connection.execute(text("SELECT idx FROM sqlite_stat1"))).scalars())
+            summary = await plan(connection, ReviewStatsRepository(None)._summaries(first.id))  # type: ignore[arg-type]
+            page = await plan(
+                connection,
+                apply_filters(_review_query(), TipQuery(object_id=first.id))
+                .order_by(Tip.urgent.desc(), Tip.id.desc())
+                .limit(20),
+            )
+    finally:
+        await engine.dispose()
+    assert {"ix_tips_object_urgent_id", "ix_tips_object_status_country"} <= analysed
+    assert "COVERING INDEX ix_tips_object_status_country" in summary
+    assert "INDEX ix_tips_object_urgent_id" in page and "TEMP B-TREE" not in page
+
+
+async def plan(connection: AsyncConnection, statement: ClauseElement) -> str:
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    return " | ".join(row[3] for row in await connection.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+
+
+async def test_the_bot_refreshes_sqlites_statistics_when_it_starts(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    """The maintenance loop's first round analyses (a monotonic clock under an hour old once delayed it)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    async with running_bot(make_settings(url, emulator, tmp_path / "media"), catalog_dir=tmp_path / "catalog"):
+        deadline = time.monotonic() + 10
+        while not await asyncio.to_thread(analysed, tmp_path / "bot.db"):
+            assert time.monotonic() < deadline, "no ANALYZE within 10 s of the start"
+            await asyncio.sleep(0.1)
+
+
+def analysed(path: Path) -> bool:
+    with contextlib.closing(sqlite3.connect(path)) as reader:
+        tables = {name for (name,) in reader.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return "sqlite_stat1" in tables and reader.execute("SELECT count(*) FROM sqlite_stat1").fetchone()[0] > 0
