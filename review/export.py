@@ -200,64 +200,69 @@ def csv_line(values: list[str]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-# Every column that holds text is neutralised, codes and enumerations too: what can start with a
-# formula trigger is up to whatever wrote the row, not up to the export.
-_NOT_TEXT = (
-    "id",
-    "latitude",
-    "longitude",
-    "language_confidence",
-    "urgent",
-    "followup_consent",
-    "answers_waiting",
-    "thread",  # JSON, neutralised as it is made
-)
-_TEXT_CELLS = tuple(index for index, name in enumerate(COLUMNS) if name not in _NOT_TEXT)
+# Every column that holds text is quoted and neutralised, codes and enumerations too: what can start
+# with a formula trigger is up to whatever wrote the row, not up to the export.
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)  # one character each: `value[:1] in` is the cheapest test
+
+
+def text_cell(value: str | None) -> str:
+    """A text as one CSV cell: always quoted (quotes doubled), neutralised; None as an empty cell."""
+    if value is None:
+        return ""
+    if '"' in value:
+        value = value.replace('"', '""')
+    return f'"\'{value}"' if value[:1] in _TRIGGERS else f'"{value}"'
+
+
+def number_cell(value: float | None) -> str:
+    return "" if value is None or not math.isfinite(value) else repr(value)
+
+
+_FLAG = {True: "True", False: "False", None: ""}
 
 
 def csv_chunk(rows: list[Row[Any]], threads: dict[int, list[ThreadEntry]]) -> bytes:
-    """Rows as CSV lines: the cells `csv_cell` makes of `export_rows`' values, built from the plain rows.
+    """Rows as CSV lines: each cell as `csv_cell` makes it of `export_rows`' values, from the plain rows.
 
-    It runs for every tip of an export of millions, so no dictionary is made per row and each cell
-    is made by what its column can hold: texts neutralised (spreadsheet formulas), numbers as `str`,
-    booleans as `True`/`False`, None as an empty cell (the csv writer's own rules for those).
+    Every text is quoted (RFC 4180: any reader, `csv` and spreadsheets included, reads the same cells
+    as from the minimal quoting of the header), numbers and booleans are not, None is an empty cell.
+    Written by hand instead of by `csv.writer`, which copied every long text character by character:
+    2.5 times slower for a tip's row, the largest single cost of an export of millions. The test
+    suite reads both back with `csv` and compares them cell by cell.
     """
-    triggers = FORMULA_TRIGGERS
     lines = []
     for row in rows:
         tip_id, english, duplicate, thread = row[_ID], row[_ENGLISH], row[_DUPLICATE], threads.get(row[_ID])
-        cells = [
-            format_tip_reference(tip_id),
-            tip_id,
-            row[_CREATED].isoformat(),
-            row[_STATUS],
-            row[_OBJECT],
-            row[_CAMPAIGN],
-            row[_COUNTRY],
-            row[_COUNTRY_TEXT],
-            finite(row[_LATITUDE]),
-            finite(row[_LONGITUDE]),
-            row[_LANGUAGE],
-            finite(row[_CONFIDENCE]),
-            mask_contacts(row[_TEXT]),
-            mask_contacts(english) if english is not None else None,
-            row[_TRANSLATION],
-            row[_ALIAS],
-            row[_ASSIGNED],
-            format_tip_reference(duplicate) if duplicate is not None else None,
-            row[_URGENT],
-            row[_CONSENT],
-            row[_WAITING],
-            neutralise_cell(strict_dumps(thread_rows(thread))) if thread else "[]",
-        ]
-        for index in _TEXT_CELLS:
-            value = cells[index]
-            if value and value.startswith(triggers):
-                cells[index] = "'" + value
-        lines.append(cells)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(lines)
-    return buffer.getvalue().encode("utf-8")
+        lines.append(
+            ",".join(
+                (
+                    f'"T-{tip_id:06d}"',  # format_tip_reference
+                    str(tip_id),
+                    f'"{row[_CREATED].isoformat()}"',
+                    text_cell(row[_STATUS]),
+                    text_cell(row[_OBJECT]),
+                    text_cell(row[_CAMPAIGN]),
+                    text_cell(row[_COUNTRY]),
+                    text_cell(row[_COUNTRY_TEXT]),
+                    number_cell(row[_LATITUDE]),
+                    number_cell(row[_LONGITUDE]),
+                    text_cell(row[_LANGUAGE]),
+                    number_cell(row[_CONFIDENCE]),
+                    text_cell(mask_contacts(row[_TEXT])),
+                    text_cell(mask_contacts(english)) if english is not None else "",
+                    text_cell(row[_TRANSLATION]),
+                    text_cell(row[_ALIAS]),
+                    text_cell(row[_ASSIGNED]),
+                    f'"T-{duplicate:06d}"' if duplicate is not None else "",
+                    _FLAG[row[_URGENT]],
+                    _FLAG[row[_CONSENT]],
+                    str(row[_WAITING]),
+                    text_cell(strict_dumps(thread_rows(thread))) if thread else '"[]"',
+                )
+            )
+        )
+    lines.append("")
+    return "\r\n".join(lines).encode("utf-8")
 
 
 def json_chunk(rows: list[dict[str, Any]], first: bool) -> bytes:
