@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
-from storage.models import Reporter
+from storage.models import Reporter, Tip
+from storage.repositories import TipDraft
 from storage.uow import Database
 
 
@@ -86,3 +89,19 @@ async def test_stored_times_read_back_as_the_same_instant_in_utc(database: Datab
     for value in (orm, core):
         assert value == written and value.tzinfo is UTC
         assert value.isoformat() == "2024-03-02T04:59:07.123456+00:00"
+
+
+async def test_a_draft_makes_one_tip_however_often_it_is_sent(database: Database) -> None:
+    """One statement per tip (INSERT ... ON CONFLICT DO NOTHING): a draft sent again gets the first tip back."""
+    async with database.unit_of_work() as uow:
+        reporter, _, _ = await uow.reporters.open_chat(8, 8, language="en", telegram_language="en", initial_state="")
+        draft = TipDraft(str(uuid.uuid4()), None, reporter.id, None, True, "DE", None, "a blue mug", None, None, "en")
+        first = await uow.tips.submit(draft)
+        again = await uow.tips.submit(draft)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        third = await uow.tips.submit(replace(draft, text_original="edited after sending"))
+        await uow.commit()
+        stored = (await uow.session.execute(select(Tip.id, Tip.text_original))).all()
+    assert first[1] and not again[1] and not third[1]
+    assert first[0] == again[0] == third[0] and stored == [(first[0], "a blue mug")]

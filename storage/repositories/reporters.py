@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -107,6 +108,13 @@ def _records(row: Any) -> tuple[ReporterRecord, ConversationRecord]:
     return reporter, conversation
 
 
+@functools.cache
+def _update_reporter(columns: tuple[str, ...]) -> Any:
+    # Built once per set of columns (a handful: opt-in, stop, language, news, campaign): turns run them.
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
+    return update(_reporters).where(_reporters.c.id == bindparam("reporter")).values(**values)
+
+
 class ReporterRepository:
     def __init__(self, session: AsyncSession, privacy: Privacy) -> None:
         self._session = session
@@ -168,7 +176,8 @@ class ReporterRepository:
 
     async def update(self, reporter_id: int, **values: Any) -> None:
         """Set reporter columns, e.g. `language`, `opted_in_at`, `stopped_at`, `campaign_id`."""
-        await self._session.execute(update(_reporters).where(_reporters.c.id == reporter_id).values(**values))
+        parameters = {f"new_{name}": value for name, value in values.items()}
+        await self._session.execute(_update_reporter(tuple(sorted(values))), {"reporter": reporter_id, **parameters})
 
     async def opt_in(self, reporter_id: int, at: datetime) -> None:
         await self.update(reporter_id, opted_in_at=at, stopped_at=None)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Reporter, Tip, TranslationStatus, utcnow
 from storage.repositories.review import ReviewRepository, ReviewTip
 from storage.repositories.search import search_values
+from storage.repositories.upsert import dialect_name, insert_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +38,31 @@ class TipDraft:
     channel: str | None = None  # the channel tag of the link the reporter came through
 
 
+_TIPS = cast(Table, Tip.__table__)
+
+
+@functools.cache
+def _submit(dialect: str, columns: tuple[str, ...]) -> Any:
+    # Built once (Core on the table): every tip goes through here in a turn. One statement, which
+    # stores nothing for a draft token already used.
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
+    statement = insert_on(dialect, _TIPS).values(**values)
+    return statement.on_conflict_do_nothing(index_elements=["draft_token"]).returning(_TIPS.c.id)
+
+
+_CONFIRMED = (
+    update(_TIPS)
+    .where(_TIPS.c.id == bindparam("tip"))
+    .values(confirmed_at=bindparam("at"), confirmation_next_attempt_at=None)
+)
+
+
 class TipRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def submit(self, draft: TipDraft) -> tuple[int, bool]:
         """Store the tip once per draft token; returns (tip id, created now?)."""
-        # Core on the table, not ORM rows: every tip goes through here in a turn.
-        tips = cast(Table, Tip.__table__)
-        existing = await self._session.scalar(select(tips.c.id).where(tips.c.draft_token == draft.draft_token))
-        if existing is not None:
-            return existing, False
         values = dict(
             draft_token=draft.draft_token,
             object_id=draft.object_id,
@@ -69,10 +85,16 @@ class TipRepository:
             urgent=draft.urgent,
             urgent_alert_next_attempt_at=utcnow() if draft.urgent and draft.announce else None,
         )
-        tip_id = await self._session.scalar(insert(tips).values(values).returning(tips.c.id))
-        if tip_id is None:
+        statement = _submit(dialect_name(self._session), tuple(values))
+        tip_id = await self._session.scalar(statement, {f"new_{name}": value for name, value in values.items()})
+        if tip_id is not None:
+            return tip_id, True
+        # The draft was sent before (a double tap, a redelivered update): the tip it made.
+        tips = cast(Table, Tip.__table__)
+        existing = await self._session.scalar(select(tips.c.id).where(tips.c.draft_token == draft.draft_token))
+        if existing is None:
             raise LookupError("the new tip has no id")
-        return tip_id, True
+        return existing, False
 
     async def latest_country(self, reporter_id: int) -> str | None:
         """The country the reporter chose in their latest tip that names one."""
@@ -128,10 +150,7 @@ class TipConfirmations:
         self._session = session
 
     async def mark_confirmed(self, tip_id: int) -> None:
-        tips = cast(Table, Tip.__table__)  # Core: right after every tip
-        await self._session.execute(
-            update(tips).where(tips.c.id == tip_id).values(confirmed_at=utcnow(), confirmation_next_attempt_at=None)
-        )
+        await self._session.execute(_CONFIRMED, {"tip": tip_id, "at": utcnow()})  # right after every tip
 
     async def mark_undeliverable(self, tip_id: int, reason: str) -> None:
         """Give up: the reference can never reach the reporter (`reason` is a short class, no details)."""
