@@ -90,10 +90,15 @@ class WebhookReply:
 WEBHOOK_REPLY: ContextVar[WebhookReply | None] = ContextVar("tracebot_webhook_reply", default=None)
 
 
+def _webhook_reply(update_id: int) -> WebhookReply | None:
+    reply = WEBHOOK_REPLY.get()
+    return reply if reply is not None and reply.update_id == update_id else None
+
+
 def in_webhook_reply(update_id: int, call: dict[str, Any]) -> bool:
     """Put the call in the answer to this update's webhook delivery; False when there is none or it is taken."""
-    reply = WEBHOOK_REPLY.get()
-    if reply is None or reply.update_id != update_id or reply.call is not None:
+    reply = _webhook_reply(update_id)
+    if reply is None or reply.call is not None:
         return False
     reply.call = call
     return True
@@ -101,8 +106,8 @@ def in_webhook_reply(update_id: int, call: dict[str, Any]) -> bool:
 
 def out_of_webhook_reply(update_id: int, call: dict[str, Any]) -> bool:
     """Take the call back out of the webhook answer (to make it now); False if it is not there."""
-    reply = WEBHOOK_REPLY.get()
-    if reply is None or reply.update_id != update_id or reply.call is not call:
+    reply = _webhook_reply(update_id)
+    if reply is None or reply.call is not call:
         return False
     reply.call = None
     return True
