@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -247,12 +247,23 @@ async def apply_retention(services: BotServices) -> None:
         log.info("retention: %d drafts dropped, %d idle reporters erased", report.drafts, report.reporters)
 
 
+HOURLY = 3600.0  # seconds between retention rounds (and SQLite statistics)
+
+
+async def refresh_sqlite_statistics(url: str) -> None:
+    """The planner's statistics (see `analyze_sqlite`); a failure is logged and never holds retention back."""
+    try:
+        await asyncio.to_thread(analyze_sqlite, url)
+    except sqlite3.Error:
+        log.warning("SQLite statistics not refreshed this hour", exc_info=True)
+
+
 async def run_maintenance(
     application: TracebotApplication, services: BotServices, limiter: SendLimiter, interval: float = 5.0
 ) -> None:
     """Forever, every `interval` seconds: confirmations, follow-up questions, SQLite's checkpoint; retention
     (and SQLite's statistics) at start and hourly."""
-    last_retention = -math.inf  # the first round applies it (loop.time() may be under an hour since boot)
+    last_retention: float | None = None  # None: the first round applies it, whatever the clock says
     loop = asyncio.get_running_loop()
     while True:
         try:
@@ -260,9 +271,9 @@ async def run_maintenance(
             await send_due_questions(application, services, limiter)
             if is_sqlite(services.settings.database_url):
                 await asyncio.to_thread(checkpoint_sqlite, services.settings.database_url)
-            if loop.time() - last_retention > 3600:
-                if is_sqlite(services.settings.database_url):  # at start and hourly: the planner's statistics
-                    await asyncio.to_thread(analyze_sqlite, services.settings.database_url)
+            if last_retention is None or loop.time() - last_retention > HOURLY:
+                if is_sqlite(services.settings.database_url):
+                    await refresh_sqlite_statistics(services.settings.database_url)
                 await apply_retention(services)
                 last_retention = loop.time()
         except Exception:

@@ -131,6 +131,9 @@ def checkpoint_sqlite(url: str) -> None:
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
+ANALYZE_BUSY_TIMEOUT = 5
+
+
 def analyze_sqlite(url: str) -> None:
     """Refresh SQLite's table statistics, sampled (a few milliseconds at a million tips; blocking: a thread).
 
@@ -141,7 +144,8 @@ def analyze_sqlite(url: str) -> None:
     path = sqlite_file(url)
     if path is None:
         return
-    with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT)) as connection:
+    # A short wait for the write lock: skipped for an hour is better than the maintenance round waiting.
+    with contextlib.closing(sqlite3.connect(path, timeout=ANALYZE_BUSY_TIMEOUT)) as connection:
         connection.execute("PRAGMA analysis_limit=1000")
         connection.execute("ANALYZE")
         connection.commit()

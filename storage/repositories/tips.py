@@ -93,7 +93,7 @@ class TipRepository:
         tips = cast(Table, Tip.__table__)
         existing = await self._session.scalar(select(tips.c.id).where(tips.c.draft_token == draft.draft_token))
         if existing is None:
-            raise LookupError("the new tip has no id")
+            raise LookupError("the draft was sent before, but its tip is gone (rolled back meanwhile?)")
         return existing, False
 
     async def latest_country(self, reporter_id: int) -> str | None:
