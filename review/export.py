@@ -9,7 +9,7 @@ import io
 import json
 import logging
 import math
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,29 +54,7 @@ def strict_dumps(value: Any) -> str:
 
 def tip_row(tip: ReviewTip) -> dict[str, Any]:
     """The exported fields of a tip: the reporter appears only by alias."""
-    return {
-        "reference": tip.reference,
-        "id": tip.id,
-        "received_utc": tip.created_at.astimezone(UTC).isoformat(),
-        "status": tip.status,
-        "object": tip.object_reference,
-        "campaign": tip.campaign_code,
-        "country_code": tip.country_code,
-        "country_text": tip.country_text,
-        "latitude": finite(tip.latitude),
-        "longitude": finite(tip.longitude),
-        "language": tip.language,
-        "language_confidence": finite(tip.language_confidence),
-        "text_original": mask_contacts(tip.text_original),
-        "text_english": mask_contacts(tip.text_english) if tip.text_english is not None else None,
-        "translation_status": tip.translation_status,
-        "reporter_alias": tip.reporter_alias,
-        "assigned_to": tip.assigned_to,
-        "duplicate_of": tip.duplicate_of_reference,
-        "urgent": tip.urgent,
-        "followup_consent": tip.followup_consent,
-        "answers_waiting": tip.answers_waiting,
-    }
+    return exported_fields([getattr(tip, name) for name in EXPORT_FIELDS])
 
 
 def thread_rows(thread: list[ThreadEntry]) -> list[dict[str, Any]]:
@@ -113,38 +91,43 @@ EXPORT_FIELDS = (
 ) = range(len(EXPORT_FIELDS))  # fmt: skip
 
 
+def exported_fields(row: Sequence[Any]) -> dict[str, Any]:
+    """A tip's exported fields from its `EXPORT_FIELDS` values in order (a plain row, or `tip_row`'s)."""
+    english, duplicate = row[_ENGLISH], row[_DUPLICATE]
+    return {
+        "reference": format_tip_reference(row[_ID]),
+        "id": row[_ID],
+        "received_utc": row[_CREATED].isoformat(),  # UTC already (`UTCDateTime`)
+        "status": row[_STATUS],
+        "object": row[_OBJECT],
+        "campaign": row[_CAMPAIGN],
+        "country_code": row[_COUNTRY],
+        "country_text": row[_COUNTRY_TEXT],
+        "latitude": finite(row[_LATITUDE]),
+        "longitude": finite(row[_LONGITUDE]),
+        "language": row[_LANGUAGE],
+        "language_confidence": finite(row[_CONFIDENCE]),
+        "text_original": mask_contacts(row[_TEXT]),
+        "text_english": mask_contacts(english) if english is not None else None,
+        "translation_status": row[_TRANSLATION],
+        "reporter_alias": row[_ALIAS],
+        "assigned_to": row[_ASSIGNED],
+        "duplicate_of": format_tip_reference(duplicate) if duplicate is not None else None,
+        "urgent": row[_URGENT],
+        "followup_consent": row[_CONSENT],
+        "answers_waiting": row[_WAITING],
+    }
+
+
 def export_rows(batch: Batch) -> list[dict[str, Any]]:
-    """The batch's rows as `tip_row` makes them, each with its thread, straight from the plain rows."""
+    """The batch's rows as `tip_row` makes them, each with its thread."""
     rows, threads = batch
     exported = []
     for row in rows:
-        english, duplicate, thread = row[_ENGLISH], row[_DUPLICATE], threads.get(row[_ID])
-        exported.append(
-            {
-                "reference": format_tip_reference(row[_ID]),
-                "id": row[_ID],
-                "received_utc": row[_CREATED].isoformat(),  # UTC already (`UTCDateTime`)
-                "status": row[_STATUS],
-                "object": row[_OBJECT],
-                "campaign": row[_CAMPAIGN],
-                "country_code": row[_COUNTRY],
-                "country_text": row[_COUNTRY_TEXT],
-                "latitude": finite(row[_LATITUDE]),
-                "longitude": finite(row[_LONGITUDE]),
-                "language": row[_LANGUAGE],
-                "language_confidence": finite(row[_CONFIDENCE]),
-                "text_original": mask_contacts(row[_TEXT]),
-                "text_english": mask_contacts(english) if english is not None else None,
-                "translation_status": row[_TRANSLATION],
-                "reporter_alias": row[_ALIAS],
-                "assigned_to": row[_ASSIGNED],
-                "duplicate_of": format_tip_reference(duplicate) if duplicate is not None else None,
-                "urgent": row[_URGENT],
-                "followup_consent": row[_CONSENT],
-                "answers_waiting": row[_WAITING],
-                "thread": thread_rows(thread) if thread else [],
-            }
-        )
+        fields = exported_fields(row)
+        thread = threads.get(row[_ID])
+        fields["thread"] = thread_rows(thread) if thread else []
+        exported.append(fields)
     return exported
 
 
@@ -236,7 +219,7 @@ def csv_chunk(rows: list[Row[Any]], threads: dict[int, list[ThreadEntry]]) -> by
         lines.append(
             ",".join(
                 (
-                    f'"T-{tip_id:06d}"',  # format_tip_reference
+                    f'"{format_tip_reference(tip_id)}"',
                     str(tip_id),
                     f'"{row[_CREATED].isoformat()}"',
                     text_cell(row[_STATUS]),
@@ -253,7 +236,7 @@ def csv_chunk(rows: list[Row[Any]], threads: dict[int, list[ThreadEntry]]) -> by
                     text_cell(row[_TRANSLATION]),
                     text_cell(row[_ALIAS]),
                     text_cell(row[_ASSIGNED]),
-                    f'"T-{duplicate:06d}"' if duplicate is not None else "",
+                    f'"{format_tip_reference(duplicate)}"' if duplicate is not None else "",
                     _FLAG[row[_URGENT]],
                     _FLAG[row[_CONSENT]],
                     str(row[_WAITING]),
