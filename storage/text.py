@@ -12,8 +12,19 @@ import re
 from typing import Any
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# In JSON text these characters can only arrive escaped: a cheap test before walking a payload.
-_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+# A cheap test on the raw bytes comes before walking a payload: a NUL escape, a high surrogate escape
+# not followed by a low one, a low one not preceded by a high one, or a surrogate's raw bytes (`json`
+# decodes bytes with "surrogatepass"; a raw NUL is not valid JSON). Emoji arrive as escaped pairs in
+# nearly every update (Telegram escapes all that is not ASCII) and need no walk. An escaped backslash
+# counts as suspect too, since `\\ud83d` is six plain characters, not an escape: the test may send a
+# clean payload to the walk, never an unclean one past it.
+_UNSTORABLE_ESCAPE = re.compile(
+    rb"\\\\"
+    rb"|\\u0000"
+    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F]"
+    rb"|\xed[\xa0-\xbf]"
+)
 
 
 def storable_text(text: str) -> str:

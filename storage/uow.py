@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.hot import HotStatements, InlineStatements, SessionStatements
 from storage.privacy import Privacy
 from storage.repositories import (
     CampaignRepository,
@@ -34,6 +35,7 @@ from storage.repositories.send_slots import SendSlotRepository
 from storage.repositories.tips import TipConfirmations
 from storage.repositories.translation_jobs import TranslationJobRepository
 from storage.repositories.urgent_alerts import UrgentAlertRepository
+from storage.sqlite_inline import InlineConnection
 
 
 class UnitOfWork:
@@ -44,22 +46,44 @@ class UnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         privacy: Privacy,
         counts: FunnelBuffer | None = None,
+        *,
+        inline_engine: AsyncEngine | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._privacy = privacy
         self._counts = counts
+        self._inline_engine = inline_engine
         self._session: AsyncSession | None = None
+        self._connection: AsyncConnection | None = None  # a turn on the inline SQLite engine
+        self._hot: HotStatements | None = None
 
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
-            raise RuntimeError("unit of work used outside `async with`")
+            if self._connection is None:
+                raise RuntimeError("unit of work used outside `async with`")
+            # A turn that needs the ORM after all: a session joining the connection's transaction.
+            self._session = self._session_factory(bind=self._connection)
         return self._session
+
+    @property
+    def hot(self) -> HotStatements:
+        """What the hot path's repositories run their marked statements with (see `storage.hot`)."""
+        if self._hot is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._hot
 
     async def __aenter__(self) -> Self:
         for name in _REPOSITORIES:  # a reused unit of work must not keep the last session's repositories
             self.__dict__.pop(name, None)
-        self._session = self._session_factory()
+        if self._inline_engine is None:
+            self._session = self._session_factory()
+            self._hot = SessionStatements(self._session)
+            return self
+        connection = self._connection = await self._inline_engine.connect()
+        await connection.begin()
+        inline = cast(InlineConnection, (await connection.get_raw_connection()).driver_connection)
+        self._hot = InlineStatements(inline, connection.dialect, lambda: self.session)
         return self
 
     async def __aexit__(
@@ -68,34 +92,46 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        session, self._session = self.session, None
+        session, self._session, self._hot = self._session, None, None
+        connection, self._connection = self._connection, None
         try:
-            if session.in_transaction():
-                await session.rollback()
+            if session is not None:
+                try:
+                    if session.in_transaction():
+                        await session.rollback()
+                finally:
+                    await session.close()
         finally:
-            await session.close()
+            if connection is not None:
+                await connection.close()  # rolls back what was not committed
 
     async def commit(self) -> None:
         counted = "funnel" in self.__dict__
         if counted and self._counts is None:  # counters go last: their rows are shared by everyone
             await self.funnel.write_counts()
-        await self.session.commit()
+        if self._session is not None:
+            await self._session.commit()  # joined to the turn's connection: only flushes there
+        if self._connection is not None:
+            await self._connection.commit()
         if counted and self._counts is not None:  # committed: now they happened (see FunnelBuffer)
             self._counts.add(self.funnel.take_counts())
 
     async def rollback(self) -> None:
         if "funnel" in self.__dict__:
             self.funnel.forget_counts()
-        await self.session.rollback()
+        if self._session is not None:
+            await self._session.rollback()
+        if self._connection is not None:
+            await self._connection.rollback()
 
     # Repositories are made on first use: a turn needs three or four of the two dozen.
     @cached_property
     def reporters(self) -> ReporterRepository:
-        return ReporterRepository(self.session, self._privacy)
+        return ReporterRepository(self.hot, self._privacy)
 
     @cached_property
     def objects(self) -> ObjectRepository:
-        return ObjectRepository(self.session)
+        return ObjectRepository(self.hot)
 
     @cached_property
     def campaigns(self) -> CampaignRepository:
@@ -107,11 +143,11 @@ class UnitOfWork:
 
     @cached_property
     def tips(self) -> TipRepository:
-        return TipRepository(self.session)
+        return TipRepository(self.hot)
 
     @cached_property
     def updates(self) -> UpdateRepository:
-        return UpdateRepository(self.session)
+        return UpdateRepository(self.hot)
 
     @cached_property
     def translation_jobs(self) -> TranslationJobRepository:
@@ -119,7 +155,7 @@ class UnitOfWork:
 
     @cached_property
     def confirmations(self) -> TipConfirmations:
-        return TipConfirmations(self.session)
+        return TipConfirmations(self.hot)
 
     @cached_property
     def retention(self) -> RetentionRepository:
@@ -206,19 +242,21 @@ class Database:
         privacy: Privacy,
         *,
         turn_session_factory: async_sessionmaker[AsyncSession] | None = None,
+        turn_engine: AsyncEngine | None = None,
         counts: FunnelBuffer | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.privacy = privacy
         self._turn_session_factory = turn_session_factory or session_factory
         self.counts = counts
+        self._turn_engine = turn_engine
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.privacy, self.counts)
 
     def turn(self) -> UnitOfWork:
         """A unit of work for one Telegram update: a few short statements (see `create_turn_engine`)."""
-        return UnitOfWork(self._turn_session_factory, self.privacy, self.counts)
+        return UnitOfWork(self._turn_session_factory, self.privacy, self.counts, inline_engine=self._turn_engine)
 
     async def flush_counts(self) -> int:
         """Write the funnel counts buffered in this process (see `FunnelBuffer`); how many were written."""

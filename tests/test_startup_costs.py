@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import subprocess
 import sys
 
@@ -44,3 +45,16 @@ async def test_current_revision_without_alembic(database_url: str) -> None:
         assert await current_revision(engine) == head_revision()
     finally:
         await engine.dispose()
+
+
+async def test_what_start_up_built_is_frozen_out_of_full_collections() -> None:
+    from aiohttp import web
+
+    from bot.web import freeze_startup_objects
+
+    assert gc.get_freeze_count() == 0
+    try:
+        await freeze_startup_objects(web.Application())
+        assert gc.get_freeze_count() > 10_000  # the modules, the schema, the app: all long-lived
+    finally:
+        gc.unfreeze()

@@ -9,27 +9,30 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.hot import HotStatements, hot
 from storage.models import Campaign, CampaignObject, CampaignStatus, ObjectStatus, TracedObject
 from storage.records import CampaignRecord, ObjectRecord
 
 _objects = cast(Table, TracedObject.__table__)
-_GET_OBJECT = select(
-    _objects.c.id,
-    _objects.c.reference,
-    _objects.c.question,
-    _objects.c.hint,
-    _objects.c.image_path,
-    _objects.c.telegram_file_id,
-    _objects.c.status,
-    _objects.c.translations,
-).where(_objects.c.id == bindparam("object"))
+_GET_OBJECT = hot(
+    select(
+        _objects.c.id,
+        _objects.c.reference,
+        _objects.c.question,
+        _objects.c.hint,
+        _objects.c.image_path,
+        _objects.c.telegram_file_id,
+        _objects.c.status,
+        _objects.c.translations,
+    ).where(_objects.c.id == bindparam("object"))
+)
 _campaign_objects = cast(Table, CampaignObject.__table__)
-_ACTIVE_IDS = (
+_ACTIVE_IDS = hot(
     select(_objects.c.id)
     .where(_objects.c.status == ObjectStatus.ACTIVE.value)
     .order_by(_objects.c.position, _objects.c.id)
 )
-_CAMPAIGN_ACTIVE_IDS = (
+_CAMPAIGN_ACTIVE_IDS = hot(
     select(_objects.c.id)
     .join(_campaign_objects, _campaign_objects.c.object_id == _objects.c.id)
     .where(_objects.c.status == ObjectStatus.ACTIVE.value, _campaign_objects.c.campaign_id == bindparam("campaign"))
@@ -78,15 +81,19 @@ class CampaignFields:
 
 
 class ObjectRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, hot: HotStatements) -> None:
+        self._hot = hot
+
+    @property
+    def _session(self) -> AsyncSession:
+        return self._hot.session
 
     async def get(self, object_id: int) -> ObjectRecord | None:
         # Core on the table, not `session.get`: turns look an object up on most updates. Edits made
         # through ORM rows earlier in this unit of work (the dashboard's) are written first.
-        if self._session.new or self._session.dirty:
+        if self._hot.has_session and (self._session.new or self._session.dirty):
             await self._session.flush()
-        row = (await self._session.execute(_GET_OBJECT, {"object": object_id})).first()
+        row = await self._hot.first(_GET_OBJECT, {"object": object_id})
         return _object_record(row) if row else None
 
     async def by_reference(self, reference: str) -> ObjectRecord | None:
@@ -101,10 +108,10 @@ class ObjectRepository:
         A campaign's own objects if it lists any still active; otherwise ("all active") every one.
         """
         if campaign_id is not None:
-            ids = list(await self._session.scalars(_CAMPAIGN_ACTIVE_IDS, {"campaign": campaign_id}))
+            ids = await self._hot.scalars(_CAMPAIGN_ACTIVE_IDS, {"campaign": campaign_id})
             if ids:
                 return ids
-        return list(await self._session.scalars(_ACTIVE_IDS))
+        return await self._hot.scalars(_ACTIVE_IDS)
 
     async def neighbour(self, current_id: int | None, campaign_id: int | None, step: int) -> ObjectRecord | None:
         """The object `step` places after (or before, if negative) the current one, wrapping round."""

@@ -11,6 +11,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.hot import HotStatements, hot
 from storage.models import Conversation, Reporter, utcnow
 from storage.privacy import Privacy
 from storage.records import ConversationRecord, ReporterRecord
@@ -27,7 +28,7 @@ LAST_SEEN_EVERY = timedelta(hours=1)
 
 # The hot path, built once on the tables (Core, not the ORM): every update runs these.
 _reporters, _conversations = cast(Table, Reporter.__table__), cast(Table, Conversation.__table__)
-_OPEN_CHAT = (
+_OPEN_CHAT = hot(
     select(
         _reporters.c.id,
         _reporters.c.alias,
@@ -51,7 +52,7 @@ _OPEN_CHAT = (
     .where(_reporters.c.pseudonym == bindparam("pseudonym"))
     .with_for_update(of=_reporters)
 )
-_NEW_REPORTER = (
+_NEW_REPORTER = hot(
     insert(_reporters)
     .values(
         pseudonym=bindparam("pseudonym"),
@@ -62,14 +63,16 @@ _NEW_REPORTER = (
     )
     .returning(_reporters.c.id)
 )
-_NEW_CONVERSATION = insert(_conversations).values(
-    reporter_id=bindparam("reporter"),
-    state=bindparam("new_state"),
-    viewed=[],
-    draft={},
+_NEW_CONVERSATION = hot(
+    insert(_conversations).values(
+        reporter_id=bindparam("reporter"),
+        state=bindparam("new_state"),
+        viewed=[],
+        draft={},
+    )
 )
-_TOUCH = update(_reporters).where(_reporters.c.id == bindparam("reporter")).values(last_seen_at=bindparam("at"))
-_SAVE_CONVERSATION = (
+_TOUCH = hot(update(_reporters).where(_reporters.c.id == bindparam("reporter")).values(last_seen_at=bindparam("at")))
+_SAVE_CONVERSATION = hot(
     update(_conversations)
     .where(_conversations.c.reporter_id == bindparam("reporter"))
     .values(
@@ -112,13 +115,17 @@ def _records(row: Any) -> tuple[ReporterRecord, ConversationRecord]:
 def _update_reporter(columns: tuple[str, ...]) -> Any:
     # Built once per set of columns (a handful: opt-in, stop, language, news, campaign): turns run them.
     values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
-    return update(_reporters).where(_reporters.c.id == bindparam("reporter")).values(**values)
+    return hot(update(_reporters).where(_reporters.c.id == bindparam("reporter")).values(**values))
 
 
 class ReporterRepository:
-    def __init__(self, session: AsyncSession, privacy: Privacy) -> None:
-        self._session = session
+    def __init__(self, hot: HotStatements, privacy: Privacy) -> None:
+        self._hot = hot
         self._privacy = privacy
+
+    @property
+    def _session(self) -> AsyncSession:
+        return self._hot.session
 
     async def open_chat(
         self,
@@ -134,10 +141,10 @@ class ReporterRepository:
         The row lock serialises one chat's updates across bot instances until the unit of work ends.
         """
         pseudonym = self._privacy.pseudonym(telegram_user_id)
-        found = (await self._session.execute(_OPEN_CHAT, {"pseudonym": pseudonym})).first()
+        found = await self._hot.first(_OPEN_CHAT, {"pseudonym": pseudonym})
         if found is None:
             try:
-                async with self._session.begin_nested():  # a savepoint: a lost race must not abort the update
+                async with self._hot.savepoint():  # a savepoint: a lost race must not abort the update
                     alias = new_alias()
                     values = {
                         "pseudonym": pseudonym,
@@ -146,9 +153,9 @@ class ReporterRepository:
                         "new_language": language,
                         "new_telegram_language": telegram_language,
                     }
-                    reporter_id = (await self._session.execute(_NEW_REPORTER, values)).scalar_one()
+                    reporter_id = await self._hot.scalar(_NEW_REPORTER, values)
                     conversation = {"reporter": reporter_id, "new_state": initial_state}
-                    await self._session.execute(_NEW_CONVERSATION, conversation)
+                    await self._hot.execute(_NEW_CONVERSATION, conversation)
                 reporter = ReporterRecord(
                     id=reporter_id,
                     alias=alias,
@@ -163,21 +170,21 @@ class ReporterRepository:
                 return reporter, ConversationRecord(reporter_id=reporter_id, state=initial_state), True
             except IntegrityError:
                 # Another instance created this reporter at the same moment: use theirs.
-                found = (await self._session.execute(_OPEN_CHAT, {"pseudonym": pseudonym})).first()
+                found = await self._hot.first(_OPEN_CHAT, {"pseudonym": pseudonym})
                 if found is None:
                     raise
         now = utcnow()
         if not found.reachable:
             await self.update(found.id, chat_id_encrypted=self._privacy.encrypt_chat_id(chat_id), last_seen_at=now)
         elif now - found.last_seen_at >= LAST_SEEN_EVERY:
-            await self._session.execute(_TOUCH, {"reporter": found.id, "at": now})
+            await self._hot.execute(_TOUCH, {"reporter": found.id, "at": now})
         reporter_record, conversation_record = _records(found)
         return reporter_record, conversation_record, False
 
     async def update(self, reporter_id: int, **values: Any) -> None:
         """Set reporter columns, e.g. `language`, `opted_in_at`, `stopped_at`, `campaign_id`."""
         parameters = {f"new_{name}": value for name, value in values.items()}
-        await self._session.execute(_update_reporter(tuple(sorted(values))), {"reporter": reporter_id, **parameters})
+        await self._hot.execute(_update_reporter(tuple(sorted(values))), {"reporter": reporter_id, **parameters})
 
     async def opt_in(self, reporter_id: int, at: datetime) -> None:
         await self.update(reporter_id, opted_in_at=at, stopped_at=None)
@@ -193,7 +200,7 @@ class ReporterRepository:
             "new_draft": dict(conversation.draft),
             "at": utcnow(),
         }
-        await self._session.execute(_SAVE_CONVERSATION, values)
+        await self._hot.execute(_SAVE_CONVERSATION, values)
 
     async def chat_id(self, reporter_id: int) -> int | None:
         """Decrypt the chat id to reach a reporter (follow-ups, announcements)."""

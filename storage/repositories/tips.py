@@ -11,10 +11,11 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.hot import HotStatements, hot
 from storage.models import Reporter, Tip, TranslationStatus, utcnow
 from storage.repositories.review import ReviewRepository, ReviewTip
 from storage.repositories.search import search_values
-from storage.repositories.upsert import dialect_name, insert_on
+from storage.repositories.upsert import insert_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +48,10 @@ def _submit(dialect: str, columns: tuple[str, ...]) -> Any:
     # stores nothing for a draft token already used.
     values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
     statement = insert_on(dialect, _TIPS).values(**values)
-    return statement.on_conflict_do_nothing(index_elements=["draft_token"]).returning(_TIPS.c.id)
+    return hot(statement.on_conflict_do_nothing(index_elements=["draft_token"]).returning(_TIPS.c.id))
 
 
-_CONFIRMED = (
+_CONFIRMED = hot(
     update(_TIPS)
     .where(_TIPS.c.id == bindparam("tip"))
     .values(confirmed_at=bindparam("at"), confirmation_next_attempt_at=None)
@@ -58,8 +59,12 @@ _CONFIRMED = (
 
 
 class TipRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, hot: HotStatements) -> None:
+        self._hot = hot
+
+    @property
+    def _session(self) -> AsyncSession:
+        return self._hot.session
 
     async def submit(self, draft: TipDraft) -> tuple[int, bool]:
         """Store the tip once per draft token; returns (tip id, created now?)."""
@@ -85,8 +90,8 @@ class TipRepository:
             urgent=draft.urgent,
             urgent_alert_next_attempt_at=utcnow() if draft.urgent and draft.announce else None,
         )
-        statement = _submit(dialect_name(self._session), tuple(values))
-        tip_id = await self._session.scalar(statement, {f"new_{name}": value for name, value in values.items()})
+        statement = _submit(self._hot.dialect_name, tuple(values))
+        tip_id = await self._hot.scalar(statement, {f"new_{name}": value for name, value in values.items()})
         if tip_id is not None:
             return tip_id, True
         # The draft was sent before (a double tap, a redelivered update): the tip it made.
@@ -146,11 +151,15 @@ class TipConfirmations:
     keeps failing goes to the back of the line instead of blocking the ones behind it.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, hot: HotStatements) -> None:
+        self._hot = hot
+
+    @property
+    def _session(self) -> AsyncSession:
+        return self._hot.session
 
     async def mark_confirmed(self, tip_id: int) -> None:
-        await self._session.execute(_CONFIRMED, {"tip": tip_id, "at": utcnow()})  # right after every tip
+        await self._hot.execute(_CONFIRMED, {"tip": tip_id, "at": utcnow()})  # right after every tip
 
     async def mark_undeliverable(self, tip_id: int, reason: str) -> None:
         """Give up: the reference can never reach the reporter (`reason` is a short class, no details)."""

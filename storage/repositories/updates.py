@@ -9,15 +9,16 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.hot import HotStatements, hot
 from storage.models import ProcessedUpdate, utcnow
-from storage.repositories.upsert import dialect_name, insert_on
+from storage.repositories.upsert import insert_on
 
 
 @functools.cache
 def _claim(dialect: str) -> Any:
     # Built once per dialect on the table (Core, not the ORM): every update runs it.
     table = ProcessedUpdate.__table__
-    return (
+    return hot(
         insert_on(dialect, table)
         .values(bot_id=bindparam("bot"), update_id=bindparam("update"), processed_at=bindparam("at"))
         .on_conflict_do_nothing()
@@ -26,8 +27,12 @@ def _claim(dialect: str) -> Any:
 
 
 class UpdateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, hot: HotStatements) -> None:
+        self._hot = hot
+
+    @property
+    def _session(self) -> AsyncSession:
+        return self._hot.session
 
     async def seen(self, bot_id: int, update_id: int) -> bool:
         found = await self._session.scalar(
@@ -48,7 +53,7 @@ class UpdateRepository:
         On PostgreSQL a concurrent duplicate waits for the first attempt's transaction to end.
         """
         values = {"bot": bot_id, "update": update_id, "at": utcnow()}
-        return (await self._session.execute(_claim(dialect_name(self._session)), values)).first() is not None
+        return await self._hot.first(_claim(self._hot.dialect_name), values) is not None
 
     async def forget_before(self, cutoff: datetime) -> int:
         result = await self._session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < cutoff))
