@@ -12,19 +12,27 @@ import re
 from typing import Any
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# A cheap test on the raw bytes comes before walking a payload: a NUL escape, a high surrogate escape
-# not followed by a low one, a low one not preceded by a high one, or a surrogate's raw bytes (`json`
-# decodes bytes with "surrogatepass"; a raw NUL is not valid JSON). Emoji arrive as escaped pairs in
-# nearly every update (Telegram escapes all that is not ASCII) and need no walk. An escaped backslash
-# counts as suspect too, since `\\ud83d` is six plain characters, not an escape: the test may send a
-# clean payload to the walk, never an unclean one past it.
-_UNSTORABLE_ESCAPE = re.compile(
-    rb"\\\\"
-    rb"|\\u0000"
-    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F]"
-    rb"|\xed[\xa0-\xbf]"
+# A surrogate escape without its other half: a high one not followed by a low one, a low one not
+# preceded by a high one. Emoji arrive as escaped pairs in nearly every update (Telegram escapes all
+# that is not ASCII) and need no walk. Every branch starts with `\\u`, which the regex engine skips to.
+_LONE_SURROGATE_ESCAPE = re.compile(
+    rb"\\u(?:[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    rb"|[dD][c-fC-F][0-9a-fA-F]{2}(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}))"
 )
+_RAW_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")  # UTF-8 bytes of U+D800-U+DFFF
+
+
+def may_be_unstorable(raw: bytes) -> bool:
+    """Whether JSON text may decode to a NUL or a lone surrogate: a cheap test on the bytes (about 6 µs
+    for an update with emoji, where walking the decoded value takes 23 µs). It may say True of a clean
+    payload, never False of an unclean one.
+    """
+    return (
+        b"\\\\" in raw  # an escaped backslash: then `\\ud83d` may be six plain characters, not an escape
+        or b"\\u0000" in raw
+        or (b"\xed" in raw and _RAW_SURROGATE.search(raw) is not None)  # `json` decodes with surrogatepass
+        or _LONE_SURROGATE_ESCAPE.search(raw) is not None
+    )
 
 
 def storable_text(text: str) -> str:
@@ -45,4 +53,4 @@ def storable_json(value: Any) -> Any:
 
 def storable_payload(raw: bytes, decoded: Any) -> Any:
     """`decoded` (the JSON value of `raw`), cleaned by `storable_json` if `raw` may need it."""
-    return storable_json(decoded) if _UNSTORABLE_ESCAPE.search(raw) else decoded
+    return storable_json(decoded) if may_be_unstorable(raw) else decoded

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import cached_property
 from types import TracebackType
 from typing import Self, cast
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.db import SQLITE_BUSY_TIMEOUT
 from storage.hot import HotStatements, InlineStatements, SessionStatements
 from storage.privacy import Privacy
 from storage.repositories import (
@@ -38,6 +40,39 @@ from storage.repositories.urgent_alerts import UrgentAlertRepository
 from storage.sqlite_inline import InlineConnection
 
 
+class InlineTurns:
+    """The turns' one SQLite connection (`create_turn_engine`), used directly, one turn at a time.
+
+    The engine's pool holds just this connection (one, no overflow), so a turn takes it here, under
+    a lock, and runs its hot statements on it without a checkout; a session a turn needs after all
+    checks the same connection out of the pool, inside the same transaction. The first turn (and
+    one after the pool replaced a broken connection) gets it through one checkout, which also runs
+    the engine's own set-up of a new connection.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._lock = asyncio.Lock()
+        self._connection: InlineConnection | None = None
+
+    async def acquire(self) -> InlineConnection:
+        async with asyncio.timeout(SQLITE_BUSY_TIMEOUT):  # as long as the pool would have waited
+            await self._lock.acquire()
+        try:
+            if self._connection is None or self._connection.raw is None:
+                async with self.engine.connect() as connection:
+                    raw = await connection.get_raw_connection()
+                    self._connection = cast(InlineConnection, raw.driver_connection)
+            return self._connection
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def release(self) -> None:
+        self._lock.release()
+
+
 class UnitOfWork:
     """`async with UnitOfWork(...) as uow:` opens a transaction; leaving without `commit()` rolls back."""
 
@@ -47,14 +82,14 @@ class UnitOfWork:
         privacy: Privacy,
         counts: FunnelBuffer | None = None,
         *,
-        inline_engine: AsyncEngine | None = None,
+        inline: InlineTurns | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._privacy = privacy
         self._counts = counts
-        self._inline_engine = inline_engine
+        self._inline = inline
         self._session: AsyncSession | None = None
-        self._connection: AsyncConnection | None = None  # a turn on the inline SQLite engine
+        self._connection: InlineConnection | None = None  # a turn's, on SQLite (see `InlineTurns`)
         self._hot: HotStatements | None = None
 
     @property
@@ -62,8 +97,8 @@ class UnitOfWork:
         if self._session is None:
             if self._connection is None:
                 raise RuntimeError("unit of work used outside `async with`")
-            # A turn that needs the ORM after all: a session joining the connection's transaction.
-            self._session = self._session_factory(bind=self._connection)
+            # A turn that needs the ORM after all: its session checks out the turn's own connection.
+            self._session = self._session_factory()
         return self._session
 
     @property
@@ -76,14 +111,12 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         for name in _REPOSITORIES:  # a reused unit of work must not keep the last session's repositories
             self.__dict__.pop(name, None)
-        if self._inline_engine is None:
+        if self._inline is None:
             self._session = self._session_factory()
             self._hot = SessionStatements(self._session)
             return self
-        connection = self._connection = await self._inline_engine.connect()
-        await connection.begin()
-        inline = cast(InlineConnection, (await connection.get_raw_connection()).driver_connection)
-        self._hot = InlineStatements(inline, connection.dialect, lambda: self.session)
+        connection = self._connection = await self._inline.acquire()
+        self._hot = InlineStatements(connection, self._inline.dialect, lambda: self.session)
         return self
 
     async def __aexit__(
@@ -102,15 +135,19 @@ class UnitOfWork:
                 finally:
                     await session.close()
         finally:
-            if connection is not None:
-                await connection.close()  # rolls back what was not committed
+            if connection is not None and self._inline is not None:
+                try:
+                    if connection.raw is not None and connection.raw.in_transaction:
+                        await connection.rollback()  # what was not committed
+                finally:
+                    self._inline.release()
 
     async def commit(self) -> None:
         counted = "funnel" in self.__dict__
         if counted and self._counts is None:  # counters go last: their rows are shared by everyone
             await self.funnel.write_counts()
         if self._session is not None:
-            await self._session.commit()  # joined to the turn's connection: only flushes there
+            await self._session.commit()  # on a turn's connection: the hot statements' work too
         if self._connection is not None:
             await self._connection.commit()
         if counted and self._counts is not None:  # committed: now they happened (see FunnelBuffer)
@@ -249,14 +286,14 @@ class Database:
         self.privacy = privacy
         self._turn_session_factory = turn_session_factory or session_factory
         self.counts = counts
-        self._turn_engine = turn_engine
+        self._inline_turns = InlineTurns(turn_engine) if turn_engine is not None else None
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.privacy, self.counts)
 
     def turn(self) -> UnitOfWork:
         """A unit of work for one Telegram update: a few short statements (see `create_turn_engine`)."""
-        return UnitOfWork(self._turn_session_factory, self.privacy, self.counts, inline_engine=self._turn_engine)
+        return UnitOfWork(self._turn_session_factory, self.privacy, self.counts, inline=self._inline_turns)
 
     async def flush_counts(self) -> int:
         """Write the funnel counts buffered in this process (see `FunnelBuffer`); how many were written."""

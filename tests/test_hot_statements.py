@@ -241,3 +241,38 @@ async def test_a_failed_savepoint_is_undone_and_the_turn_goes_on(tmp_path: Path)
 def test_only_marked_statements_take_the_inline_path() -> None:
     assert is_hot(_NEW_REPORTER)
     assert not is_hot(select(Reporter))  # an ORM statement goes through the session, entities and all
+
+
+async def test_turns_take_the_one_connection_in_turn_and_get_it_back_after_the_pool_replaced_it(
+    tmp_path: Path,
+) -> None:
+    async with sqlite_database(tmp_path / "turns.db", inline=True) as database:
+        order: list[str] = []
+        first_inside = asyncio.Event()
+
+        async def first() -> None:
+            async with database.turn() as uow:
+                await uow.updates.claim(1, 1)
+                first_inside.set()
+                await asyncio.sleep(0.05)  # the second turn must wait meanwhile
+                order.append("first commits")
+                await uow.commit()
+
+        async def second() -> None:
+            await first_inside.wait()
+            async with database.turn() as uow:
+                order.append("second starts")
+                assert await uow.updates.claim(1, 1) is False  # sees the first turn's commit
+                await uow.commit()
+
+        await asyncio.gather(first(), second())
+        assert order == ["first commits", "second starts"]
+
+        turns = database._inline_turns
+        assert turns is not None
+        await turns.engine.dispose()  # the pool closes its connection, as after an invalidation
+        async with database.turn() as uow:
+            assert await uow.updates.claim(1, 2) is True
+            await uow.commit()
+        async with database.turn() as uow:
+            assert await uow.updates.claim(1, 2) is False
