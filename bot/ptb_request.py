@@ -8,7 +8,6 @@ updates per second through the bot, so Tracebot plugs this class into PTB instea
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
@@ -21,7 +20,7 @@ from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.metrics import BOT_API_ERRORS, api_method
-from storage.text import storable_payload
+from storage.text import loads_storable
 
 if TYPE_CHECKING:
     from telegram._utils.types import JSONDict, ODVInput
@@ -82,16 +81,12 @@ class AiohttpRequest(BaseRequest):
         Every polled update enters the bot here. Unlike PTB's own version, a body that is not
         JSON is not logged: it may quote what a user wrote. orjson parses it several times faster;
         what orjson refuses (invalid UTF-8, lone surrogates, integers past 64 bits) takes the standard
-        library's more lenient way, as before.
+        library's more lenient way, as before, and bytes that are not UTF-8 are replaced.
         """
         try:
-            data = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            try:
-                data = json.loads(payload.decode("utf-8", "replace"))
-            except ValueError as exc:
-                raise TelegramError("Invalid server response") from exc
-        return storable_payload(payload, data)  # type: ignore[no-any-return]
+            return loads_storable(payload, lenient=True)  # type: ignore[no-any-return]
+        except (ValueError, RecursionError) as exc:
+            raise TelegramError("Invalid server response") from exc
 
     @property
     def read_timeout(self) -> float | None:

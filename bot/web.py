@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import gc
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
@@ -39,7 +38,7 @@ from storage.privacy import Privacy
 from storage.repositories.funnel import FunnelBuffer
 from storage.search_index import reindex_search
 from storage.send_limiter import SendLimiter
-from storage.text import storable_payload
+from storage.text import loads_storable
 from storage.uow import Database
 from translations.i18n import Catalogs
 from translations.safety.hotlines import Hotlines
@@ -278,8 +277,8 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if len(body) > MAX_UPDATE_BYTES:
         return _refuse(413, "update too large")
     try:
-        data = storable_payload(body, json.loads(body))  # no U+0000 or lone surrogates past this point
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        data = loads_storable(body)  # no U+0000 or lone surrogates past this point
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
         return _refuse(400, "not JSON")
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if type(update_id) is not int or not 0 <= update_id < 2**63:  # stored as a signed 64-bit integer

@@ -16,6 +16,7 @@ Repositories reach both through one small interface, `HotStatements`.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 from collections import namedtuple
@@ -180,7 +181,7 @@ class InlineStatements:
     def __init__(
         self, connection: InlineConnection, dialect: Dialect, session_factory: Callable[[], AsyncSession]
     ) -> None:
-        self._connection = connection
+        self._connection: InlineConnection | None = connection
         self._dialect = dialect
         self.dialect_name = dialect.name
         self._session_factory = session_factory
@@ -200,13 +201,22 @@ class InlineStatements:
             self._through_session = SessionStatements(self._session_factory())
         return self._through_session
 
+    def close(self) -> None:
+        """The unit of work ended: a repository kept past it must not write on the shared connection."""
+        self._connection = None
+
+    def _open(self) -> InlineConnection:
+        if self._connection is None:
+            raise RuntimeError("unit of work used after it ended")
+        return self._connection
+
     async def _run(self, statement: ClauseElement, params: Params | None) -> tuple[Prepared, Any]:
         prepared = _prepared(statement, self._dialect)
         args = prepared.parameters(params or {})
-        connection = self._connection
-        await connection.begin_if_idle()
-        raw = connection.open()
+        connection = self._open()
         try:
+            await connection.begin_if_idle()
+            raw = connection.open()
             cursor = await connection.retrying(lambda: raw.execute(prepared.sql, args))
         except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError...), parameters hidden
             raise DBAPIError.instance(
@@ -243,17 +253,24 @@ class InlineStatements:
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[object]:
-        connection = self._connection
-        await connection.begin_if_idle()
+        connection = self._open()
         self._savepoints += 1
         name = f"hot_{self._savepoints}"
-        raw = connection.open()
-        raw.execute(f"SAVEPOINT {name}")
+        try:
+            await connection.begin_if_idle()
+            raw = connection.open()
+            raw.execute(f"SAVEPOINT {name}")
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(f"SAVEPOINT {name}", None, error, sqlite3.Error, dialect=self._dialect) from error
         try:
             yield self
         except BaseException:
-            raw.execute(f"ROLLBACK TO {name}")
-            raw.execute(f"RELEASE {name}")
+            # Undo to the savepoint, unless the whole transaction is already gone (SQLite ended it on
+            # a full disk, say): then the error that ended it is the one to see.
+            if raw.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    raw.execute(f"ROLLBACK TO {name}")
+                    raw.execute(f"RELEASE {name}")
             raise
         raw.execute(f"RELEASE {name}")
 

@@ -125,8 +125,11 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        session, self._session, self._hot = self._session, None, None
+        session, self._session = self._session, None
         connection, self._connection = self._connection, None
+        if isinstance(self._hot, InlineStatements):
+            self._hot.close()
+        self._hot = None
         try:
             if session is not None:
                 try:

@@ -276,3 +276,46 @@ async def test_turns_take_the_one_connection_in_turn_and_get_it_back_after_the_p
             await uow.commit()
         async with database.turn() as uow:
             assert await uow.updates.claim(1, 2) is False
+
+
+async def committed_twice(database: Database) -> list[Any]:
+    """A unit of work may go on after a commit: what it writes next is committed by the next commit."""
+    async with database.turn() as uow:
+        await uow.updates.claim(1, 500)
+        await uow.commit()
+        await uow.updates.claim(1, 501)
+        await uow.commit()
+    async with database.turn() as uow:
+        return [await uow.updates.claim(1, 500), await uow.updates.claim(1, 501)]
+
+
+async def test_a_unit_of_work_goes_on_after_a_commit(tmp_path: Path) -> None:
+    through_session, inline = await run_both(tmp_path, committed_twice)
+    assert inline == through_session == [False, False]
+
+
+async def test_a_repository_kept_past_its_turn_cannot_write(tmp_path: Path) -> None:
+    async with sqlite_database(tmp_path / "turns.db", inline=True) as database:
+        async with database.turn() as uow:
+            updates = uow.updates
+            await uow.commit()
+        with pytest.raises(RuntimeError, match="after it ended"):
+            await updates.claim(1, 99)  # would open a transaction on the next turn's connection
+        async with database.turn() as uow:
+            assert await uow.updates.claim(1, 99) is True
+
+
+async def test_a_savepoint_shows_the_error_that_ended_the_whole_transaction(tmp_path: Path) -> None:
+    async with sqlite_database(tmp_path / "turns.db", inline=True) as database, database.turn() as uow:
+        await uow.updates.claim(1, 1)
+        connection = uow._connection
+        assert connection is not None and connection.raw is not None
+        raw = connection.raw
+
+        async def ended_inside() -> None:
+            async with uow.hot.savepoint():
+                raw.rollback()  # as SQLite does by itself on a full disk, say
+                raise OSError("the disk is full")
+
+        with pytest.raises(OSError, match="disk is full"):  # not "no such savepoint"
+            await ended_inside()
