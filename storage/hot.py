@@ -16,7 +16,6 @@ Repositories reach both through one small interface, `HotStatements`.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import sqlite3
 from collections import namedtuple
@@ -266,11 +265,15 @@ class InlineStatements:
             yield self
         except BaseException:
             # Undo to the savepoint, unless the whole transaction is already gone (SQLite ended it on
-            # a full disk, say): then the error that ended it is the one to see.
-            if raw.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    raw.execute(f"ROLLBACK TO {name}")
-                    raw.execute(f"RELEASE {name}")
+            # a full disk, say, or the connection was closed): then the error that ended it is the one
+            # to see. A failed undo inside a live transaction is raised: the turn must not go on.
+            try:
+                live = raw.in_transaction
+            except sqlite3.ProgrammingError:  # closed
+                live = False
+            if live:
+                raw.execute(f"ROLLBACK TO {name}")
+                raw.execute(f"RELEASE {name}")
             raise
         raw.execute(f"RELEASE {name}")
 

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")  # Telegram's ids have at most 16 digits
 
 
 def storable_text(text: str) -> str:
@@ -39,13 +40,17 @@ def loads_storable(raw: bytes, *, lenient: bool = False) -> Any:
     orjson is fast and strict: it takes only valid UTF-8 and refuses lone surrogates, escaped or
     not, so of what no database can store only an escaped NUL (`\\u0000`) gets through it, and a
     body without one is used as decoded. What orjson refuses (a lone surrogate, bytes that are not
-    UTF-8, an integer past 64 bits, deep nesting) takes the standard library's lenient way and is
-    walked: that is forged input, rare. Raises ValueError (or RecursionError) for what is not JSON;
-    `lenient` replaces bytes that are not UTF-8 instead of refusing them.
+    UTF-8, deep nesting) takes the standard library's lenient way and is walked: that is forged
+    input, rare. So does a body with a number of 19 digits or more, which orjson would turn into an
+    inexact float past 64 bits. Raises ValueError (or RecursionError) for what is not JSON; `lenient`
+    replaces bytes that are not UTF-8 instead of refusing them.
     """
-    try:
-        decoded = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        # As UTF-8 whatever it starts with (`json.loads(bytes)` would take `{\x00` for UTF-16).
-        return storable_json(json.loads(raw.decode("utf-8", "replace" if lenient else "surrogatepass")))
-    return storable_json(decoded) if b"\\u0000" in raw else decoded
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            decoded = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            return storable_json(decoded) if b"\\u0000" in raw else decoded
+    # As UTF-8 whatever it starts with (`json.loads(bytes)` would take `{\x00` for UTF-16).
+    return storable_json(json.loads(raw.decode("utf-8", "replace" if lenient else "surrogatepass")))

@@ -62,8 +62,11 @@ class InlineTurns:
         try:
             if self._connection is None or self._connection.raw is None:
                 async with self.engine.connect() as connection:
-                    raw = await connection.get_raw_connection()
-                    self._connection = cast(InlineConnection, raw.driver_connection)
+                    inline = cast(InlineConnection, (await connection.get_raw_connection()).driver_connection)
+                    if inline.raw is None:  # closed behind the pool's back: the pool opens another
+                        await connection.invalidate()
+                        inline = cast(InlineConnection, (await connection.get_raw_connection()).driver_connection)
+                    self._connection = inline
             return self._connection
         except BaseException:
             self._lock.release()

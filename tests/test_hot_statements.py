@@ -319,3 +319,22 @@ async def test_a_savepoint_shows_the_error_that_ended_the_whole_transaction(tmp_
 
         with pytest.raises(OSError, match="disk is full"):  # not "no such savepoint"
             await ended_inside()
+
+
+async def test_a_connection_closed_inside_a_savepoint_shows_the_first_error_and_turns_go_on(tmp_path: Path) -> None:
+    async with sqlite_database(tmp_path / "turns.db", inline=True) as database:
+        async with database.turn() as uow:
+            connection = uow._connection
+            assert connection is not None
+
+            async def closed_inside() -> None:
+                async with uow.hot.savepoint():
+                    await uow.updates.claim(1, 1)
+                    connection.stop()  # closed under the turn (the pool invalidated it, say)
+                    raise OSError("lost the file")
+
+            with pytest.raises(OSError, match="lost the file"):
+                await closed_inside()
+        async with database.turn() as uow:  # a fresh connection; the closed turn's claim was never committed
+            assert await uow.updates.claim(1, 1) is True
+            await uow.commit()

@@ -32,8 +32,10 @@ def test_storable_text_drops_only_what_cannot_be_stored() -> None:
 
 
 def test_telegram_json_is_decoded_without_what_cannot_be_stored() -> None:
-    raw = json.dumps({"text": "a\x00b", "emoji": "😀", "n": 2**70}).encode()
-    assert loads_storable(raw) == {"text": "ab", "emoji": "😀", "n": 2**70}  # past 64 bits: the lenient way
+    raw = json.dumps({"text": "a\x00b", "emoji": "😀", "n": 2**70 + 1, "m": -(2**63) - 1}).encode()
+    decoded = loads_storable(raw)  # past 64 bits: exact integers, the lenient way
+    assert decoded == {"text": "ab", "emoji": "😀", "n": 2**70 + 1, "m": -(2**63) - 1}
+    assert type(decoded["n"]) is int
     clean = json.dumps({"text": "café 👍", "buttons": ["✅ Send", "🇫🇷"]}).encode()  # escaped pairs
     assert b"\\ud83d\\udc4d" in clean
     assert loads_storable(clean) == json.loads(clean)
