@@ -45,11 +45,8 @@ async def on_help(update: Update, context: TracebotContext, turn: Turn) -> None:
                     "simply write what you know, in your own language. I will ask which country it is from, "
                     "show you your tip, and give you a reference once it is saved."
                 ),
-                _(
-                    "/start – look at the objects\n/language – change the language\n/cancel – abandon the "
-                    "current step\n/privacy – what we store\n/stop – stop receiving objects\n/delete_my_data – delete "
-                    "what we store about you"
-                ),
+                # Every command, in the words of the command menu (translated for it already).
+                "\n".join(f"/{name} – {_(description)}" for name, description in COMMANDS),
             ]
         ),
         keyboards.help_screen(turn),

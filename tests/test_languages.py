@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from emulator import BotApiEmulator
+from handlers.commands import COMMANDS
 from tests.support.harness import RunningBot
 from translations.i18n import Catalogs
 
@@ -36,6 +37,16 @@ async def test_language_command_switches_everything(bot: RunningBot, emulator: B
     await user.send_command("help")
     help_text = await user.wait_for_message()
     assert help_text.plain_text.startswith(polish("<b>How this works</b>").replace("<b>", "").replace("</b>", ""))
+
+
+async def test_help_lists_every_command_in_the_reporters_language(bot: RunningBot, emulator: BotApiEmulator) -> None:
+    user = emulator.user(6004, first_name="Jonas", language_code="de")
+    await user.send_command("help")
+    help_text = (await user.wait_for_message()).plain_text
+    german = Catalogs().for_language("de").gettext
+    for name, description in COMMANDS:  # /urgent and /mytips included, each as the command menu says it
+        assert f"/{name} – {german(description)}" in help_text
+    assert german("Report a child in danger") != "Report a child in danger"
 
 
 async def test_arabic_reporter_gets_arabic(bot: RunningBot, emulator: BotApiEmulator) -> None:
