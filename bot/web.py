@@ -72,7 +72,6 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         database = Database(
             create_session_factory(engine),
             Privacy(settings.secret_key.get_secret_value()),
-            turn_session_factory=create_session_factory(turn_engine) if turn_engine is not None else None,
             turn_engine=turn_engine,
             counts=FunnelBuffer(),
         )

@@ -16,7 +16,6 @@ Repositories reach both through one small interface, `HotStatements`.
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -47,6 +46,10 @@ def is_hot(statement: ClauseElement) -> bool:
     return _HOT.get(id(statement)) is statement
 
 
+def dialect_name(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else ""
+
+
 Params = Mapping[str, Any]
 Processor = Callable[[Any], Any]
 
@@ -72,12 +75,9 @@ class Prepared:
         # for the columns an INSERT does not set (and `onupdate` ones of an UPDATE), as SQLAlchemy's
         # execution context would compute them per execution.
         self._fixed = {name: binds[name].effective_value for name in names if not binds[name].required}
-        self._defaults: list[tuple[str, Callable[[], Any]]] = []
-        for column, attribute in itertools.chain(
-            ((column, "default") for column in compiled.insert_prefetch),
-            ((column, "onupdate") for column in compiled.update_prefetch),
-        ):
-            self._defaults.append((_bind_name(column, names), _default_of(column, attribute)))
+        self._defaults: list[tuple[str, Callable[[], Any]]] = [
+            (_bind_name(column, names), _default_of(column, "default")) for column in compiled.insert_prefetch
+        ] + [(_bind_name(column, names), _default_of(column, "onupdate")) for column in compiled.update_prefetch]
         columns = list(statement.exported_columns) if hasattr(statement, "exported_columns") else []
         self._columns: list[Processor | None] = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
@@ -114,6 +114,17 @@ def _default_of(column: Column[Any], attribute: str) -> Callable[[], Any]:
     raise ValueError(f"column {column.key}: a hot statement handles only scalar or callable defaults")
 
 
+class HotRepository:
+    """A repository on the hot path: marked statements through `_hot`, anything else through `_session`."""
+
+    def __init__(self, hot: HotStatements) -> None:
+        self._hot = hot
+
+    @property
+    def _session(self) -> AsyncSession:
+        return self._hot.session
+
+
 class HotStatements(Protocol):
     """What the hot path's repositories run their marked statements with; `session` for everything else."""
 
@@ -143,7 +154,7 @@ class SessionStatements:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self.dialect_name = session.bind.dialect.name if session.bind is not None else ""
+        self.dialect_name = dialect_name(session)
 
     @property
     def session(self) -> AsyncSession:
@@ -217,11 +228,13 @@ class InlineStatements:
             await connection.begin_if_idle()
             raw = connection.open()
             cursor = await connection.retrying(lambda: raw.execute(prepared.sql, args))
-        except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError...), parameters hidden
-            raise DBAPIError.instance(
-                prepared.sql, args, error, sqlite3.Error, hide_parameters=True, dialect=self._dialect
-            ) from error
+        except sqlite3.Error as error:
+            raise self._as_sqlalchemy_error(prepared.sql, args, error) from error
         return prepared, cursor
+
+    def _as_sqlalchemy_error(self, sql: str, args: Sequence[Any] | None, error: sqlite3.Error) -> BaseException:
+        """The error as SQLAlchemy raises it (IntegrityError, OperationalError...), parameters hidden."""
+        return DBAPIError.instance(sql, args, error, sqlite3.Error, hide_parameters=True, dialect=self._dialect)
 
     async def first(self, statement: ClauseElement, params: Params | None = None) -> Any:
         if not is_hot(statement):
@@ -260,7 +273,7 @@ class InlineStatements:
             raw = connection.open()
             raw.execute(f"SAVEPOINT {name}")
         except sqlite3.Error as error:
-            raise DBAPIError.instance(f"SAVEPOINT {name}", None, error, sqlite3.Error, dialect=self._dialect) from error
+            raise self._as_sqlalchemy_error(f"SAVEPOINT {name}", None, error) from error
         try:
             yield self
         except BaseException:

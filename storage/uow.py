@@ -9,7 +9,7 @@ from typing import Self, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.db import SQLITE_BUSY_TIMEOUT
+from storage.db import SQLITE_BUSY_TIMEOUT, create_session_factory
 from storage.hot import HotStatements, InlineStatements, SessionStatements
 from storage.privacy import Privacy
 from storage.repositories import (
@@ -284,13 +284,13 @@ class Database:
         session_factory: async_sessionmaker[AsyncSession],
         privacy: Privacy,
         *,
-        turn_session_factory: async_sessionmaker[AsyncSession] | None = None,
         turn_engine: AsyncEngine | None = None,
         counts: FunnelBuffer | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.privacy = privacy
-        self._turn_session_factory = turn_session_factory or session_factory
+        # The turns' sessions (rare: a turn needing the ORM) check the turn engine's connection out.
+        self._turn_session_factory = create_session_factory(turn_engine) if turn_engine is not None else session_factory
         self.counts = counts
         self._inline_turns = InlineTurns(turn_engine) if turn_engine is not None else None
 

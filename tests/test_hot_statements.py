@@ -45,7 +45,6 @@ async def sqlite_database(path: Path, *, inline: bool) -> AsyncIterator[Database
         yield Database(
             create_session_factory(engine),
             Privacy("k" * 40),
-            turn_session_factory=create_session_factory(turn_engine) if turn_engine is not None else None,
             turn_engine=turn_engine,
         )
     finally:

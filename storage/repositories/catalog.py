@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.hot import HotStatements, hot
+from storage.hot import HotRepository, hot
 from storage.models import Campaign, CampaignObject, CampaignStatus, ObjectStatus, TracedObject
 from storage.records import CampaignRecord, ObjectRecord
 
@@ -80,14 +80,7 @@ class CampaignFields:
     object_ids: list[int]
 
 
-class ObjectRepository:
-    def __init__(self, hot: HotStatements) -> None:
-        self._hot = hot
-
-    @property
-    def _session(self) -> AsyncSession:
-        return self._hot.session
-
+class ObjectRepository(HotRepository):
     async def get(self, object_id: int) -> ObjectRecord | None:
         # Core on the table, not `session.get`: turns look an object up on most updates. Edits made
         # through ORM rows earlier in this unit of work (the dashboard's) are written first.

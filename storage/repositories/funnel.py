@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.hot import dialect_name
 from storage.models import FunnelCount, FunnelStep
-from storage.repositories.upsert import dialect_name, insert_on
+from storage.repositories.upsert import insert_on
 
 _KEY = ("day", "campaign_id", "object_id", "channel", "step")
 

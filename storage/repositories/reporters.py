@@ -9,9 +9,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.hot import HotStatements, hot
+from storage.hot import HotRepository, HotStatements, hot
 from storage.models import Conversation, Reporter, utcnow
 from storage.privacy import Privacy
 from storage.records import ConversationRecord, ReporterRecord
@@ -118,14 +117,10 @@ def _update_reporter(columns: tuple[str, ...]) -> Any:
     return hot(update(_reporters).where(_reporters.c.id == bindparam("reporter")).values(**values))
 
 
-class ReporterRepository:
+class ReporterRepository(HotRepository):
     def __init__(self, hot: HotStatements, privacy: Privacy) -> None:
-        self._hot = hot
+        super().__init__(hot)
         self._privacy = privacy
-
-    @property
-    def _session(self) -> AsyncSession:
-        return self._hot.session
 
     async def open_chat(
         self,

@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.hot import HotStatements, hot
+from storage.hot import HotRepository, hot
 from storage.models import Reporter, Tip, TranslationStatus, utcnow
 from storage.repositories.review import ReviewRepository, ReviewTip
 from storage.repositories.search import search_values
@@ -58,14 +57,7 @@ _CONFIRMED = hot(
 )
 
 
-class TipRepository:
-    def __init__(self, hot: HotStatements) -> None:
-        self._hot = hot
-
-    @property
-    def _session(self) -> AsyncSession:
-        return self._hot.session
-
+class TipRepository(HotRepository):
     async def submit(self, draft: TipDraft) -> tuple[int, bool]:
         """Store the tip once per draft token; returns (tip id, created now?)."""
         values = dict(
@@ -143,20 +135,13 @@ class UndeliveredConfirmation:
     reason: str
 
 
-class TipConfirmations:
+class TipConfirmations(HotRepository):
     """Which committed tips their reporter has been told about (the confirmation outbox).
 
     `confirmation_next_attempt_at` is the outbox: NULL once the reference was delivered or given
     up on, otherwise when to try next. Claiming moves it forward by the back-off, so a tip that
     keeps failing goes to the back of the line instead of blocking the ones behind it.
     """
-
-    def __init__(self, hot: HotStatements) -> None:
-        self._hot = hot
-
-    @property
-    def _session(self) -> AsyncSession:
-        return self._hot.session
 
     async def mark_confirmed(self, tip_id: int) -> None:
         await self._hot.execute(_CONFIRMED, {"tip": tip_id, "at": utcnow()})  # right after every tip

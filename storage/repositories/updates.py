@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.hot import HotStatements, hot
+from storage.hot import HotRepository, hot
 from storage.models import ProcessedUpdate, utcnow
 from storage.repositories.upsert import insert_on
 
@@ -26,14 +25,7 @@ def _claim(dialect: str) -> Any:
     )
 
 
-class UpdateRepository:
-    def __init__(self, hot: HotStatements) -> None:
-        self._hot = hot
-
-    @property
-    def _session(self) -> AsyncSession:
-        return self._hot.session
-
+class UpdateRepository(HotRepository):
     async def seen(self, bot_id: int, update_id: int) -> bool:
         found = await self._session.scalar(
             select(ProcessedUpdate.update_id).where(
