@@ -8,6 +8,7 @@ updates per second through the bot, so Tracebot plugs this class into PTB instea
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
@@ -140,11 +141,7 @@ class AiohttpRequest(BaseRequest):
             write = self._media_write_timeout if has_files else self._write_timeout
         else:
             write = write_timeout
-        # aiohttp's `connect` covers waiting for a pooled connection plus establishing one.
-        acquire = None if pool is None or connect is None else pool + connect
-        parts = (read, write, connect, pool)
-        total = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
-        return aiohttp.ClientTimeout(total=total, connect=acquire, sock_connect=connect, sock_read=read)
+        return _client_timeout(read, write, connect, pool)
 
     async def do_request(
         self,
@@ -192,6 +189,17 @@ class AiohttpRequest(BaseRequest):
         except OSError as exc:
             BOT_API_ERRORS.labels(method=api_method(url), status="network").inc()
             raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=64)  # a handful of combinations; ClientTimeout is immutable
+def _client_timeout(
+    read: float | None, write: float | None, connect: float | None, pool: float | None
+) -> aiohttp.ClientTimeout:
+    # aiohttp's `connect` covers waiting for a pooled connection plus establishing one.
+    acquire = None if pool is None or connect is None else pool + connect
+    parts = (read, write, connect, pool)
+    total = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+    return aiohttp.ClientTimeout(total=total, connect=acquire, sock_connect=connect, sock_read=read)
 
 
 def _multipart(request_data: RequestData) -> aiohttp.FormData:

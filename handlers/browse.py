@@ -7,13 +7,14 @@ import html
 import logging
 
 from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram.ext import Application, CallbackQueryHandler
 
 from handlers import callbacks, funnel, keyboards
 from handlers.context import TracebotContext
 from handlers.groups import Group
 from handlers.telegram_text import MAX_CAPTION, quote, visible_length
-from handlers.turn import Step, Turn, in_turn
+from handlers.turn import Step, Turn, in_turn, send_unread
 from storage.records import ObjectRecord
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ async def show_object(turn: Turn, obj: ObjectRecord) -> None:
     text, markup = caption(turn, obj), keyboards.object_card(turn, obj.id)
 
     async def send_card() -> None:
-        if obj.telegram_file_id:
-            await bot.send_photo(chat_id, obj.telegram_file_id, caption=text, reply_markup=markup, protect_content=True)
+        if obj.telegram_file_id:  # nothing to read in the answer: sent without building a Message from it
+            card = {"chat_id": chat_id, "photo": obj.telegram_file_id, "caption": text, "parse_mode": DEFAULT_NONE}
+            await send_unread(bot, "sendPhoto", {**card, "reply_markup": markup, "protect_content": True})
             return
         image = await asyncio.to_thread((services.media_dir / obj.image_path).read_bytes)
         message = await bot.send_photo(chat_id, image, caption=text, reply_markup=markup, protect_content=True)

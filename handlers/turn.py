@@ -28,12 +28,13 @@ import enum
 import functools
 import gettext
 import logging
+import operator
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram.constants import ChatType
 from telegram.error import RetryAfter, TelegramError
@@ -262,9 +263,39 @@ async def send_unread(bot: Bot, method: str, data: dict[str, Any]) -> None:
     set through a checked `__setattr__`): the largest single cost of a call in the walk. `Bot._post`
     is the step under every public method (defaults such as `parse_mode` filled in for `DEFAULT_NONE`,
     None values dropped, errors raised as usual); PTB is pinned in the lock, and the tests send
-    through it.
+    through it. An inline keyboard goes as its Bot API form (`keyboard_json`).
     """
+    markup = data.get("reply_markup")
+    if isinstance(markup, InlineKeyboardMarkup):
+        data = {**data, "reply_markup": keyboard_json(markup)}
     await bot._post(method, data)
+
+
+# Every field of a button but those `keyboard_json` writes itself; a button with any of them set
+# (a web app, a login URL, a style...) is written by PTB.
+_OTHER_BUTTON_FIELDS = operator.attrgetter(
+    *(name for name in InlineKeyboardButton.__slots__ if name not in ("text", "callback_data", "url"))
+)
+_NO_OTHER_FIELDS = (None,) * (len(InlineKeyboardButton.__slots__) - 3)
+
+
+def keyboard_json(markup: InlineKeyboardMarkup) -> dict[str, Any]:
+    """`markup.to_dict()`, each plain button (text, and a string callback_data or URL) written directly.
+
+    PTB's `to_dict` walks every slot of every object through generic code: 20 µs for a three-button
+    keyboard, 80 µs for the country picker, against a few here. Any other button takes PTB's way.
+    """
+    if markup.api_kwargs:
+        return markup.to_dict()
+    return {"inline_keyboard": [[_button_json(button) for button in row] for row in markup.inline_keyboard]}
+
+
+def _button_json(button: InlineKeyboardButton) -> dict[str, Any]:
+    data = button.callback_data
+    if button.api_kwargs or _OTHER_BUTTON_FIELDS(button) != _NO_OTHER_FIELDS or not isinstance(data, str | None):
+        return button.to_dict()
+    fields = {"text": button.text, "url": button.url, "callback_data": data}
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 # A reply waits at most this long for a 429's retry_after; a longer flood wait fails the call.

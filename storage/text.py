@@ -15,7 +15,11 @@ from typing import Any
 import orjson
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")  # Telegram's ids have at most 16 digits
+# A number of 19 digits or more where JSON puts a value (Telegram's numeric ids have at most 16).
+# Inside a string (a callback query's id, `chat_instance`: 19-digit strings in real updates) such
+# digits follow a quote, not `:`, `,` or `[`, so they keep the fast way; user text that happens to
+# read `: 1234567890123456789` only takes the slow, exact one.
+_LONG_NUMBER = re.compile(rb"(?:^|[:,\[])\s*-?[0-9]{19}")
 
 
 def storable_text(text: str) -> str:

@@ -53,8 +53,11 @@ async def test_what_start_up_built_is_frozen_out_of_full_collections() -> None:
     from bot.web import freeze_startup_objects
 
     assert gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
     try:
         await freeze_startup_objects(web.Application())
         assert gc.get_freeze_count() > 10_000  # the modules, the schema, the app: all long-lived
+        assert gc.get_threshold()[0] >= 10_000  # a turn's short-lived objects are not walked every update
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)

@@ -122,3 +122,40 @@ def test_pseudonyms_are_keyed_and_chat_ids_encrypted() -> None:
     assert privacy.decrypt_chat_id(token) == 123456789
     with pytest.raises(InvalidToken):
         other.decrypt_chat_id(token)
+
+
+def test_keyboards_are_sent_as_ptb_would_write_them() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+
+    from handlers import keyboards
+    from handlers.turn import Turn, keyboard_json
+    from translations.i18n import Catalogs
+
+    german = Catalogs().for_language("de")
+    turn = cast(
+        Turn,
+        SimpleNamespace(gettext=german.gettext, language="de", reporter=SimpleNamespace(wants_news=False)),
+    )
+    ours = [
+        keyboards.opt_in(turn),
+        keyboards.object_card(turn, 7),
+        keyboards.countries(turn),
+        keyboards.details(turn, can_skip=True),
+        keyboards.preview(turn, 3, followup=True),
+        keyboards.after_tip(turn, 7),
+    ]
+    button = InlineKeyboardButton
+    others = [
+        InlineKeyboardMarkup([[button("a", url="https://example.org/x"), button("b", callback_data="b")]]),
+        InlineKeyboardMarkup([[button("app", web_app=WebAppInfo("https://example.org/app"))]]),
+        InlineKeyboardMarkup([[button("odd", callback_data=cast(Any, {"not": "a string"}))]]),
+        InlineKeyboardMarkup([[button("new", callback_data="n", api_kwargs={"style": "danger"})]]),
+        InlineKeyboardMarkup([[button("x", callback_data="x")]], api_kwargs={"future": 1}),
+    ]
+    for markup in ours + others:
+        assert keyboard_json(markup) == markup.to_dict()
+    assert len(keyboard_json(keyboards.countries(turn))["inline_keyboard"]) > 3
+    assert keyboard_json(others[1])["inline_keyboard"][0][0]["web_app"] == {"url": "https://example.org/app"}

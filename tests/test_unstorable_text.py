@@ -47,6 +47,31 @@ def test_telegram_json_is_decoded_without_what_cannot_be_stored() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"12345678901234567890123",
+        b"[12345678901234567890123]",
+        b'{"a": [1, -12345678901234567890123]}',
+        b'{"a":\n\t 12345678901234567890123}',
+    ],
+)
+def test_a_long_integer_anywhere_a_value_goes_is_exact(raw: bytes) -> None:
+    assert loads_storable(raw) == json.loads(raw)
+    assert "12345678901234567890123" in repr(loads_storable(raw))
+
+
+def test_nineteen_digits_inside_strings_keep_the_fast_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Real callback queries carry 19-digit ids and `chat_instance`s as strings: every button press.
+    monkeypatch.setattr("storage.text.json.loads", _refuse_slow_way)
+    query = {"id": "4000000000000000001", "chat_instance": "-8410294029384756745"}
+    assert loads_storable(json.dumps({"callback_query": query}).encode()) == {"callback_query": query}
+
+
+def _refuse_slow_way(*args: object, **kwargs: object) -> object:
+    raise AssertionError("took the slow way")
+
+
 def test_a_body_in_another_encoding_is_read_as_utf8_and_refused() -> None:
     # `json.loads(bytes)` would guess UTF-16 from the NULs and return a NUL and a lone surrogate.
     raw = json.dumps({"a": "x\x00\ud800"}, ensure_ascii=False).encode("utf-16-le", "surrogatepass")
