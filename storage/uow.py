@@ -111,9 +111,15 @@ class UnitOfWork:
             raise RuntimeError("unit of work used outside `async with`")
         return self._hot
 
-    async def __aenter__(self) -> Self:
-        for name in _REPOSITORIES:  # a reused unit of work must not keep the last session's repositories
+    def _forget_repositories(self) -> None:
+        """A reused unit of work must not keep the last session's repositories; and as they point back
+        at it (through the hot statements' session getter), dropping them lets reference counting free
+        a turn's objects at once instead of leaving a cycle to the garbage collector."""
+        for name in _REPOSITORIES:
             self.__dict__.pop(name, None)
+
+    async def __aenter__(self) -> Self:
+        self._forget_repositories()
         if self._inline is None:
             self._session = self._session_factory()
             self._hot = SessionStatements(self._session)
@@ -133,6 +139,7 @@ class UnitOfWork:
         if isinstance(self._hot, InlineStatements):
             self._hot.close()
         self._hot = None
+        self._forget_repositories()
         try:
             if session is not None:
                 try:
@@ -182,7 +189,7 @@ class UnitOfWork:
 
     @cached_property
     def funnel(self) -> FunnelRepository:
-        return FunnelRepository(self.session)
+        return FunnelRepository(lambda: self.session)  # most turns only count: no session made for that
 
     @cached_property
     def tips(self) -> TipRepository:

@@ -337,3 +337,37 @@ async def test_a_connection_closed_inside_a_savepoint_shows_the_first_error_and_
         async with database.turn() as uow:  # a fresh connection; the closed turn's claim was never committed
             assert await uow.updates.claim(1, 1) is True
             await uow.commit()
+
+
+@pytest.mark.parametrize("inline", [True, False])
+async def test_a_turn_leaves_nothing_for_the_garbage_collector(tmp_path: Path, inline: bool) -> None:
+    """Repositories point back at their unit of work; one that kept them made a cycle per turn (15
+    objects, a session among them), all left to the collector instead of freed as the turn ended."""
+    import gc
+
+    from storage.repositories.funnel import FunnelBuffer
+
+    async with sqlite_database(tmp_path / "turns.db", inline=inline) as database:
+        database.counts = FunnelBuffer()  # as in the bot: counting needs no session
+        for update_id in range(3):  # warm up: caches, prepared statements
+            await one_turn(database, update_id)
+        gc.collect()
+        gc.disable()
+        try:
+            for update_id in range(3, 53):
+                await one_turn(database, update_id)
+            unreachable = gc.collect()
+        finally:
+            gc.enable()
+        assert unreachable < 50  # less than one object per turn
+        assert database.counts.pending == 53
+
+
+async def one_turn(database: Database, update_id: int) -> None:
+    from storage.models import FunnelStep
+
+    async with database.turn() as uow:
+        await uow.updates.claim(1, update_id)
+        await uow.reporters.open_chat(7, 7, language="en", telegram_language="en", initial_state="welcome")
+        await uow.funnel.count(FunnelStep.LINK_OPENED, campaign_id=None)
+        await uow.commit()

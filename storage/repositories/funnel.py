@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -95,8 +96,8 @@ class FunnelRepository:
     written at commit (`write_counts`), last and in key order.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, session: Callable[[], AsyncSession]) -> None:
+        self._session = session  # asked for only when something is read or written
         self._pending: dict[Key, int] = {}
 
     async def count(
@@ -123,7 +124,7 @@ class FunnelRepository:
 
     async def write_counts(self) -> None:
         """Write the counts of this unit of work in its transaction (in key order)."""
-        await _write(self._session, self.take_counts())
+        await _write(self._session(), self.take_counts())
 
     async def rows(self, *, since: date, until: date, campaign_id: int | None = None) -> list[FunnelRow]:
         """Counters from `since` to `until` (both included), optionally for one campaign."""
@@ -142,5 +143,5 @@ class FunnelRepository:
         ).order_by(FunnelCount.day)
         return [
             FunnelRow(day, campaign or None, obj or None, channel or None, step, int(total))
-            for day, campaign, obj, channel, step, total in (await self._session.execute(statement)).all()
+            for day, campaign, obj, channel, step, total in (await self._session().execute(statement)).all()
         ]
