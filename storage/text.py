@@ -15,11 +15,34 @@ from typing import Any
 import orjson
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# A number of 19 digits or more where JSON puts a value (Telegram's numeric ids have at most 16).
-# Inside a string (a callback query's id, `chat_instance`: 19-digit strings in real updates) such
-# digits follow a quote, not `:`, `,` or `[`, so they keep the fast way; user text that happens to
-# read `: 1234567890123456789` only takes the slow, exact one.
-_LONG_NUMBER = re.compile(rb"(?:^|[:,\[])\s*-?[0-9]{19}")
+# Every ASCII digit as "0", so that `bytes.find` (C, memchr-fast) finds runs of digits: a regular
+# expression scanning for them took 10 ns a byte, 13 µs for a button press's update.
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else byte for byte in range(256))
+_LONG_RUN = b"0" * 19  # Telegram's numeric ids have at most 16 digits
+_JSON_SPACE = b" \t\r\n"
+
+
+def _has_long_integer(raw: bytes) -> bool:
+    """Whether `raw` may hold a number of 19 digits or more (which orjson would make an inexact float).
+
+    Such a number follows `:`, `,` or `[` (or starts the text), spaces and its sign aside. The
+    19-digit strings of every real button press (a callback query's id, its `chat_instance`) follow
+    a quote, so they keep the fast way; user text that happens to read `: 1234567890123456789`
+    takes the slow, exact one.
+    """
+    digits = raw.translate(_DIGITS_AS_ZEROS)
+    at = digits.find(_LONG_RUN)
+    while at >= 0:  # `at` starts a run of 19 digits or more
+        start = at - 1 if at and raw[at - 1] == 0x2D else at  # a minus sign
+        while start and raw[start - 1] in _JSON_SPACE:
+            start -= 1
+        if start == 0 or raw[start - 1] in b":,[":
+            return True
+        end = at + len(_LONG_RUN)
+        while end < len(digits) and digits[end] == 0x30:
+            end += 1
+        at = digits.find(_LONG_RUN, end)
+    return False
 
 
 def storable_text(text: str) -> str:
@@ -49,7 +72,7 @@ def loads_storable(raw: bytes, *, lenient: bool = False) -> Any:
     inexact float past 64 bits. Raises ValueError (or RecursionError) for what is not JSON; `lenient`
     replaces bytes that are not UTF-8 instead of refusing them.
     """
-    if _LONG_NUMBER.search(raw) is None:
+    if not _has_long_integer(raw):
         try:
             decoded = orjson.loads(raw)
         except orjson.JSONDecodeError:

@@ -7,6 +7,7 @@ broke every update of that user on both databases.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from bot.ptb_request import AiohttpRequest
 from emulator import BotApiEmulator
 from storage.models import Reporter, Tip
-from storage.text import loads_storable, storable_json, storable_text
+from storage.text import _has_long_integer, loads_storable, storable_json, storable_text
 from tests.support.flows import opt_in, send_tip
 from tests.support.harness import WEBHOOK_SECRET, make_settings, running_bot
 
@@ -66,6 +67,19 @@ def test_nineteen_digits_inside_strings_keep_the_fast_way(monkeypatch: pytest.Mo
     monkeypatch.setattr("storage.text.json.loads", _refuse_slow_way)
     query = {"id": "4000000000000000001", "chat_instance": "-8410294029384756745"}
     assert loads_storable(json.dumps({"callback_query": query}).encode()) == {"callback_query": query}
+
+
+# What `_has_long_integer` answers, said as one (slow) regular expression.
+_LONG_INTEGER_AS_VALUE = re.compile(rb"(?:^|[:,\[])\s*-?[0-9]{19}")
+_FEW_BYTES = bytes(b'0123456789 -:,[]"a\n\t'[byte % 20] for byte in range(256))  # mostly digits
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.binary(max_size=60).map(lambda raw: raw.translate(_FEW_BYTES)))
+@example(b'{"a": [1, -1234567890123456789]}')
+@example(b'{"id": "1234567890123456789", "b": 12345678901234567890}')
+def test_long_integers_are_found_where_a_value_goes(raw: bytes) -> None:
+    assert _has_long_integer(raw) == bool(_LONG_INTEGER_AS_VALUE.search(raw))
 
 
 def _refuse_slow_way(*args: object, **kwargs: object) -> object:
