@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.logs import update_context
-from bot.metrics import UPDATE_SECONDS, UPDATES_HANDLED, update_kind
+from bot.metrics import handled_metrics, update_kind
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -61,5 +61,6 @@ async def _timed(kind: str, coroutine: Awaitable[Any]) -> None:
     try:
         await coroutine
     finally:
-        UPDATE_SECONDS.labels(kind=kind).observe(time.perf_counter() - started)
-        UPDATES_HANDLED.labels(kind=kind).inc()
+        seconds, handled = handled_metrics(kind)
+        seconds.observe(time.perf_counter() - started)
+        handled.inc()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -46,6 +47,12 @@ def update_kind(update: object) -> str:
         if getattr(update, kind, None) is not None:
             return kind
     return "other"
+
+
+@functools.cache  # one of four kinds: the labelled children looked up once, not twice per update
+def handled_metrics(kind: str) -> tuple[Histogram, Counter]:
+    """The handling-time histogram and the handled counter of one update kind."""
+    return UPDATE_SECONDS.labels(kind=kind), UPDATES_HANDLED.labels(kind=kind)
 
 
 def api_method(url: str) -> str:
