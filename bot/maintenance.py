@@ -25,8 +25,10 @@ from handlers.urgent import contacts_message, passed_as_urgent
 from storage.db import analyze_sqlite, checkpoint_sqlite, is_sqlite
 from storage.privacy import InvalidToken
 from storage.repositories.followup_outbox import DueQuestion
+from storage.repositories.retention import Batch, PurgeReport, RetentionRepository
 from storage.repositories.tips import DueConfirmation
 from storage.send_limiter import SendLimiter, chat_key
+from storage.uow import Database
 
 log = logging.getLogger(__name__)
 
@@ -234,17 +236,49 @@ async def _deliver_question(
     return await _send_claimed(limiter, claim, key, f"question {question.message_id}", question.attempt, send)
 
 
-async def apply_retention(services: BotServices) -> None:
+RETENTION_BATCH = 1_000  # rows per transaction
+RETENTION_PAUSE = 0.05  # seconds between batches: turns waiting for the database take it in between
+
+
+async def apply_retention(
+    database: Database, *, retention_days: int, batch: int = RETENTION_BATCH, pause: float = RETENTION_PAUSE
+) -> PurgeReport:
+    """Purge what retention says is due, in batches of at most `batch` rows, each its own transaction.
+
+    A turn waiting for SQLite's write lock retries every few milliseconds (at most 50), so a pause of
+    `pause` between batches lets every waiting turn in; on PostgreSQL no row stays locked long.
+    """
     now = datetime.now(UTC)
-    async with services.database.unit_of_work() as uow:
-        report = await uow.retention.purge(
-            personal_before=now - timedelta(days=services.settings.retention_days),
-            updates_before=now - UPDATE_ID_RETENTION,
-            idle_state=Step.BROWSING.value,
-        )
-        await uow.commit()
+    personal_before = now - timedelta(days=retention_days)
+
+    async def batches(purge: Callable[[RetentionRepository, int], Awaitable[Batch]]) -> int:
+        purged, after = 0, 0
+        while True:
+            async with database.unit_of_work() as uow:
+                done = await purge(uow.retention, after)
+                await uow.commit()
+            purged += done.purged
+            if done.next_after is None:
+                return purged
+            after = done.next_after
+            await asyncio.sleep(pause)
+
+    report = PurgeReport(
+        drafts=await batches(
+            lambda retention, after: retention.drop_stale_drafts(
+                personal_before, Step.BROWSING.value, after=after, limit=batch
+            )
+        ),
+        reporters=await batches(
+            lambda retention, after: retention.erase_idle_reporters(personal_before, after=after, limit=batch)
+        ),
+        update_ids=await batches(
+            lambda retention, _after: retention.forget_update_ids(now - UPDATE_ID_RETENTION, limit=batch)
+        ),
+    )
     if report.drafts or report.reporters:
         log.info("retention: %d drafts dropped, %d idle reporters erased", report.drafts, report.reporters)
+    return report
 
 
 HOURLY = 3600.0  # seconds between retention rounds (and SQLite statistics)
@@ -274,7 +308,7 @@ async def run_maintenance(
             if last_retention is None or loop.time() - last_retention > HOURLY:
                 if is_sqlite(services.settings.database_url):
                     await refresh_sqlite_statistics(services.settings.database_url)
-                await apply_retention(services)
+                await apply_retention(services.database, retention_days=services.settings.retention_days)
                 last_retention = loop.time()
         except Exception:
             log.exception("maintenance round failed")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from bot.maintenance import apply_retention
 from emulator import BotApiEmulator
-from storage.models import Conversation, Reporter, Tip
+from storage.models import Conversation, ProcessedUpdate, Reporter, Tip
 from tests.support.flows import REFERENCE, opt_in, send_tip, to_preview
 from tests.support.harness import make_settings, running_bot
 
@@ -75,13 +76,8 @@ async def test_retention_erases_idle_reporters_and_stale_drafts(
             assert first is not None
             await session.execute(update(Reporter).where(Reporter.id == first.id).values(last_seen_at=long_ago))
             await session.execute(update(Conversation).values(updated_at=long_ago))
-        async with database.unit_of_work() as uow:
-            report = await uow.retention.purge(
-                personal_before=datetime.now(UTC) - timedelta(days=180),
-                updates_before=datetime.now(UTC) + timedelta(seconds=1),
-                idle_state="browsing",
-            )
-            await uow.commit()
+            await session.execute(update(ProcessedUpdate).values(processed_at=long_ago))
+        report = await apply_retention(database, retention_days=180)
         assert report.reporters == 1 and report.drafts >= 1 and report.update_ids > 0
         async with database.session_factory() as session:
             tip = await session.scalar(select(Tip))

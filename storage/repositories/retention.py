@@ -1,11 +1,17 @@
-"""Retention: stale drafts, inactive reporters and old update ids are purged after a while."""
+"""Retention: stale drafts, inactive reporters and old update ids are purged after a while.
+
+Each method purges one batch, in the caller's transaction, and says where the next one starts. The
+caller commits between batches (`bot.maintenance.apply_retention`), so a purge after a burst (a
+week after a million updates, a million update ids fall due in the same hour) never holds the
+database for long: on SQLite one transaction holds the only write lock, and every turn waits for it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, cast, delete, update
+from sqlalchemy import String, cast, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, ProcessedUpdate, Reporter
@@ -17,27 +23,68 @@ class PurgeReport:
     reporters: int
     update_ids: int
 
+    def __add__(self, other: PurgeReport) -> PurgeReport:
+        return PurgeReport(
+            self.drafts + other.drafts, self.reporters + other.reporters, self.update_ids + other.update_ids
+        )
 
-def _count(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one batch purged, and the key to start the next one after (None: nothing was left)."""
+
+    purged: int
+    next_after: int | None
 
 
 class RetentionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def purge(self, *, personal_before: datetime, updates_before: datetime, idle_state: str) -> PurgeReport:
-        """Drop unsent drafts and reporters idle since `personal_before` (their tips stay, unlinked)."""
-        drafts = await self._session.execute(
-            update(Conversation)
-            .where(Conversation.updated_at < personal_before, cast(Conversation.draft, String) != "{}")
-            .values(draft={}, state=idle_state)
+    async def drop_stale_drafts(self, before: datetime, idle_state: str, *, after: int, limit: int) -> Batch:
+        """Unsent drafts untouched since `before`, of reporters after `after` (in id order): emptied."""
+        stale = (
+            select(Conversation.reporter_id)
+            .where(
+                Conversation.reporter_id > after,
+                Conversation.updated_at < before,
+                cast(Conversation.draft, String) != "{}",
+            )
+            .order_by(Conversation.reporter_id)
+            .limit(limit)
         )
-        reporters = await self._session.execute(delete(Reporter).where(Reporter.last_seen_at < personal_before))
-        updates = await self._session.execute(
-            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < updates_before)
+        ids = list(await self._session.scalars(stale))
+        if ids:
+            await self._session.execute(
+                update(Conversation).where(Conversation.reporter_id.in_(ids)).values(draft={}, state=idle_state)
+            )
+        return Batch(len(ids), ids[-1] if len(ids) == limit else None)
+
+    async def erase_idle_reporters(self, before: datetime, *, after: int, limit: int) -> Batch:
+        """Reporters not seen since `before`, after `after` (in id order): erased (their tips stay, unlinked)."""
+        idle = (
+            select(Reporter.id)
+            .where(Reporter.id > after, Reporter.last_seen_at < before)
+            .order_by(Reporter.id)
+            .limit(limit)
         )
-        return PurgeReport(_count(drafts), _count(reporters), _count(updates))
+        ids = list(await self._session.scalars(idle))
+        if ids:
+            await self._session.execute(delete(Reporter).where(Reporter.id.in_(ids)))
+        return Batch(len(ids), ids[-1] if len(ids) == limit else None)
+
+    async def forget_update_ids(self, before: datetime, *, limit: int) -> Batch:
+        """The oldest update ids processed before `before`, at most `limit` of them (by `processed_at`'s index)."""
+        oldest = (
+            select(ProcessedUpdate.bot_id, ProcessedUpdate.update_id)
+            .where(ProcessedUpdate.processed_at < before)
+            .order_by(ProcessedUpdate.processed_at)
+            .limit(limit)
+        )
+        key = tuple_(ProcessedUpdate.bot_id, ProcessedUpdate.update_id)
+        result = await self._session.execute(delete(ProcessedUpdate).where(key.in_(oldest)))
+        purged = int(getattr(result, "rowcount", 0) or 0)
+        return Batch(purged, 0 if purged == limit else None)
 
     async def forget_reporter(self, reporter_id: int) -> None:
         """Erase a reporter on request: the row, its encrypted chat id and conversation; tips are unlinked."""
