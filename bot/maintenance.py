@@ -248,6 +248,8 @@ async def apply_retention(
     A turn waiting for SQLite's write lock retries every few milliseconds (at most 50), so a pause of
     `pause` between batches lets every waiting turn in; on PostgreSQL no row stays locked long.
     """
+    if batch < 1:
+        raise ValueError("a retention batch takes at least one row")
     now = datetime.now(UTC)
     personal_before = now - timedelta(days=retention_days)
 
@@ -295,24 +297,32 @@ async def refresh_sqlite_statistics(url: str) -> None:
 async def run_maintenance(
     application: TracebotApplication, services: BotServices, limiter: SendLimiter, interval: float = 5.0
 ) -> None:
-    """Forever, every `interval` seconds: confirmations, follow-up questions, SQLite's checkpoint; retention
-    (and SQLite's statistics) at start and hourly."""
-    last_retention: float | None = None  # None: the first round applies it, whatever the clock says
-    loop = asyncio.get_running_loop()
+    """Forever, every `interval` seconds: confirmations, follow-up questions, SQLite's checkpoint."""
     while True:
         try:
             await resend_unconfirmed(application, services, limiter)
             await send_due_questions(application, services, limiter)
             if is_sqlite(services.settings.database_url):
                 await asyncio.to_thread(checkpoint_sqlite, services.settings.database_url)
-            if last_retention is None or loop.time() - last_retention > HOURLY:
-                if is_sqlite(services.settings.database_url):
-                    await refresh_sqlite_statistics(services.settings.database_url)
-                await apply_retention(services.database, retention_days=services.settings.retention_days)
-                last_retention = loop.time()
         except Exception:
             log.exception("maintenance round failed")
         await asyncio.sleep(interval)
+
+
+async def run_hourly(services: BotServices) -> None:
+    """Forever, at start and then hourly: retention and SQLite's statistics.
+
+    Its own task: a purge after a burst takes its batches' pauses (about a minute per million rows),
+    and confirmations and follow-up questions must not wait for it.
+    """
+    while True:
+        try:
+            if is_sqlite(services.settings.database_url):
+                await refresh_sqlite_statistics(services.settings.database_url)
+            await apply_retention(services.database, retention_days=services.settings.retention_days)
+        except Exception:
+            log.exception("retention round failed; tried again in an hour")
+        await asyncio.sleep(HOURLY)
 
 
 async def run_alerts(services: BotServices, interval: float = 5.0) -> None:

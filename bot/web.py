@@ -21,7 +21,7 @@ from telegram import Update
 
 from bot.application import build_application, publish_commands_if_changed
 from bot.health import readiness, refresh_queue_gauges
-from bot.maintenance import run_alerts, run_maintenance
+from bot.maintenance import run_alerts, run_hourly, run_maintenance
 from bot.metrics import UPDATE_KINDS, WEBHOOK_REJECTED, WEBHOOK_UPDATES
 from bot.outbox import OutboxWorker
 from bot.services import BotServices
@@ -214,6 +214,7 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         limiter = SendLimiter(services.database, settings.telegram_rate_limit)
         background: list[asyncio.Task[Any]] = [
             asyncio.create_task(run_maintenance(application, services, limiter, interval), name="maintenance"),
+            asyncio.create_task(run_hourly(services), name="retention"),
             asyncio.create_task(run_alerts(services, interval), name="urgent-alerts"),
             asyncio.create_task(OutboxWorker(application, services, limiter).run_forever(), name="outbox"),
         ]

@@ -185,7 +185,7 @@ class Turn:
         self._callback_answered = True
         outgoing = self.later(lambda: query.answer(text, show_alert=alert), method="answerCallbackQuery")
         if not text and not alert:
-            outgoing.webhook_reply = {"method": "answerCallbackQuery", "callback_query_id": query.id}
+            outgoing.webhook_reply = {"method": "answerCallbackQuery", "callback_query_id": str(query.id)}
 
     def clear_buttons(self) -> None:
         """Remove the keyboard from the message whose button was pressed, so it can't be pressed twice."""
@@ -285,7 +285,7 @@ def keyboard_json(markup: InlineKeyboardMarkup) -> dict[str, Any]:
     PTB's `to_dict` walks every slot of every object through generic code: 20 µs for a three-button
     keyboard, 80 µs for the country picker, against a few here. Any other button takes PTB's way.
     """
-    if markup.api_kwargs:
+    if markup.api_kwargs or not markup.inline_keyboard:  # PTB leaves an empty list out
         return markup.to_dict()
     return {"inline_keyboard": [[_button_json(button) for button in row] for row in markup.inline_keyboard]}
 

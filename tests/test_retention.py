@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -27,10 +28,11 @@ async def seed(database: Database, *, reporters: int, update_ids: int) -> None:
         active = await session.scalar(select(func.max(Reporter.id)))
         await session.execute(update(Reporter).where(Reporter.id != active).values(last_seen_at=LONG_AGO))
         await session.execute(update(Conversation).values(updated_at=LONG_AGO, draft={"text": "unsent"}))
-        await session.execute(
-            insert(ProcessedUpdate),
-            [{"bot_id": 1, "update_id": number, "processed_at": LONG_AGO} for number in range(update_ids)],
-        )
+        if update_ids:
+            await session.execute(
+                insert(ProcessedUpdate),
+                [{"bot_id": 1, "update_id": number, "processed_at": LONG_AGO} for number in range(update_ids)],
+            )
         await session.execute(insert(ProcessedUpdate).values(bot_id=1, update_id=10**9, processed_at=datetime.now(UTC)))
 
 
@@ -74,3 +76,29 @@ async def test_turns_go_on_while_a_large_purge_runs(database_url: str, database:
         if turn_engine is not None:
             await turn_engine.dispose()
     assert (await counts(database))[2] == 2  # the two recent update ids
+
+
+async def test_a_reporter_seen_again_during_a_batch_is_kept(database: Database) -> None:
+    """Between a batch's select and its write a turn may commit (PostgreSQL): the write checks again."""
+    from storage.repositories.retention import RetentionRepository
+
+    await seed(database, reporters=2, update_ids=0)
+    now = datetime.now(UTC)
+    async with database.unit_of_work() as uow:
+        retention = uow.retention
+        session = retention._session
+        select_ids = session.scalars
+
+        async def then_seen_again(statement: Any) -> Any:  # what a turn committing now would leave
+            ids = await select_ids(statement)
+            await session.execute(update(Reporter).values(last_seen_at=now))
+            await session.execute(update(Conversation).values(updated_at=now, draft={"text": "new"}))
+            return ids
+
+        session.scalars = then_seen_again  # type: ignore[method-assign]
+        before = now - timedelta(days=180)
+        drafts = await RetentionRepository.drop_stale_drafts(retention, before, "browsing", after=0, limit=10)
+        reporters = await RetentionRepository.erase_idle_reporters(retention, before, after=0, limit=10)
+        await uow.commit()
+    assert (drafts.purged, reporters.purged) == (0, 0)
+    assert await counts(database) == (3, 3, 1)  # every reporter, every draft kept

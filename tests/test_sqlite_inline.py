@@ -184,8 +184,8 @@ async def plan(connection: AsyncConnection, statement: ClauseElement) -> str:
 async def test_the_bot_refreshes_sqlites_statistics_when_it_starts(
     emulator: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The maintenance loop's first round analyses, whatever the clock says (a monotonic clock under an
-    hour since boot once delayed it; an interval longer than any uptime stands in for that here)."""
+    """The hourly loop's first round analyses at once, whatever the clock says (a monotonic clock under
+    an hour since boot once delayed it; an interval longer than any uptime stands in for that here)."""
     monkeypatch.setattr(bot.maintenance, "HOURLY", 1e12)
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     async with running_bot(make_settings(url, emulator, tmp_path / "media"), catalog_dir=tmp_path / "catalog"):
@@ -202,6 +202,6 @@ def analysed(path: Path) -> bool:
 
 
 async def test_unrefreshable_statistics_are_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """Said in the log and left for the next hour: the maintenance round (retention) goes on."""
+    """Said in the log and left for the next hour: the hourly round (retention) goes on."""
     await bot.maintenance.refresh_sqlite_statistics(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'none.db'}")
     assert "statistics not refreshed" in caplog.text

@@ -154,6 +154,7 @@ def test_keyboards_are_sent_as_ptb_would_write_them() -> None:
         InlineKeyboardMarkup([[button("odd", callback_data=cast(Any, {"not": "a string"}))]]),
         InlineKeyboardMarkup([[button("new", callback_data="n", api_kwargs={"style": "danger"})]]),
         InlineKeyboardMarkup([[button("x", callback_data="x")]], api_kwargs={"future": 1}),
+        InlineKeyboardMarkup([]),
     ]
     for markup in ours + others:
         assert keyboard_json(markup) == markup.to_dict()

@@ -37,28 +37,31 @@ class Batch:
     next_after: int | None
 
 
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class RetentionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def drop_stale_drafts(self, before: datetime, idle_state: str, *, after: int, limit: int) -> Batch:
         """Unsent drafts untouched since `before`, of reporters after `after` (in id order): emptied."""
+        due = (Conversation.updated_at < before, cast(Conversation.draft, String) != "{}")
         stale = (
             select(Conversation.reporter_id)
-            .where(
-                Conversation.reporter_id > after,
-                Conversation.updated_at < before,
-                cast(Conversation.draft, String) != "{}",
-            )
+            .where(Conversation.reporter_id > after, *due)
             .order_by(Conversation.reporter_id)
             .limit(limit)
         )
         ids = list(await self._session.scalars(stale))
-        if ids:
-            await self._session.execute(
-                update(Conversation).where(Conversation.reporter_id.in_(ids)).values(draft={}, state=idle_state)
-            )
-        return Batch(len(ids), ids[-1] if len(ids) == limit else None)
+        if not ids:
+            return Batch(0, None)
+        # The conditions again: on PostgreSQL a turn may have written the draft since the select.
+        result = await self._session.execute(
+            update(Conversation).where(Conversation.reporter_id.in_(ids), *due).values(draft={}, state=idle_state)
+        )
+        return Batch(_rowcount(result), ids[-1] if len(ids) == limit else None)
 
     async def erase_idle_reporters(self, before: datetime, *, after: int, limit: int) -> Batch:
         """Reporters not seen since `before`, after `after` (in id order): erased (their tips stay, unlinked)."""
@@ -69,9 +72,13 @@ class RetentionRepository:
             .limit(limit)
         )
         ids = list(await self._session.scalars(idle))
-        if ids:
-            await self._session.execute(delete(Reporter).where(Reporter.id.in_(ids)))
-        return Batch(len(ids), ids[-1] if len(ids) == limit else None)
+        if not ids:
+            return Batch(0, None)
+        # Seen again since the select (a turn on PostgreSQL)? Then kept.
+        result = await self._session.execute(
+            delete(Reporter).where(Reporter.id.in_(ids), Reporter.last_seen_at < before)
+        )
+        return Batch(_rowcount(result), ids[-1] if len(ids) == limit else None)
 
     async def forget_update_ids(self, before: datetime, *, limit: int) -> Batch:
         """The oldest update ids processed before `before`, at most `limit` of them (by `processed_at`'s index)."""
@@ -82,8 +89,7 @@ class RetentionRepository:
             .limit(limit)
         )
         key = tuple_(ProcessedUpdate.bot_id, ProcessedUpdate.update_id)
-        result = await self._session.execute(delete(ProcessedUpdate).where(key.in_(oldest)))
-        purged = int(getattr(result, "rowcount", 0) or 0)
+        purged = _rowcount(await self._session.execute(delete(ProcessedUpdate).where(key.in_(oldest))))
         return Batch(purged, 0 if purged == limit else None)
 
     async def forget_reporter(self, reporter_id: int) -> None:
