@@ -12,13 +12,14 @@ Replies are not throttled bot-wide (a user who just pressed a button is not bulk
 Telegram answers 429 for this chat, the call waits `retry_after` and is tried once more; a button's
 answer is never held back like that (it is useless after a few seconds anyway).
 
-Under a webhook, a button's plain answer (no toast, no alert: it only stops the button's spinner)
-rides in the HTTP answer to the delivery (`WebhookReply`), which Telegram runs as a Bot API call:
-one request fewer for most buttons pressed. It still goes out only after the commit, now after the
-turn's replies instead of before them (milliseconds later); if a reply has to wait for a 429's
-`retry_after`, the answer is taken back and sent at once. Telegram never says whether such a call
-worked, which for `answerCallbackQuery` changes nothing: its failures were only logged. An answer
-with text is always sent first, as its own request, so the toast shows with the press.
+Under a webhook, a button's answer (it stops the button's spinner, and may show a toast) rides in
+the HTTP answer to the delivery (`WebhookReply`), which Telegram runs as a Bot API call: one
+request fewer for every button pressed. It still goes out only after the commit, now after the
+turn's replies instead of before them (milliseconds later: a toast shows with the reply it goes
+with); if a reply has to wait for a 429's `retry_after`, the answer is taken back and sent at once.
+Telegram never says whether such a call worked, which for `answerCallbackQuery` changes nothing:
+its failures were only logged. An alert (a box the user must close, saying why nothing else
+happens) is still its own request, sent first.
 """
 
 from __future__ import annotations
@@ -184,8 +185,9 @@ class Turn:
             return
         self._callback_answered = True
         outgoing = self.later(lambda: query.answer(text, show_alert=alert), method="answerCallbackQuery")
-        if not text and not alert:
-            outgoing.webhook_reply = {"method": "answerCallbackQuery", "callback_query_id": str(query.id)}
+        if not alert:  # an alert is its own request, first: the box says why nothing else happens
+            call = {"method": "answerCallbackQuery", "callback_query_id": str(query.id)}
+            outgoing.webhook_reply = call if text is None else {**call, "text": text}
 
     def clear_buttons(self) -> None:
         """Remove the keyboard from the message whose button was pressed, so it can't be pressed twice."""

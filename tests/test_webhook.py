@@ -103,11 +103,11 @@ async def test_redelivered_update_is_processed_once(webhook_bot: RunningBot, emu
     assert draft is not None and draft["text"] == "I saw it in Riga" and draft["revision"] == 1
 
 
-async def test_a_buttons_plain_answer_rides_in_the_webhook_answer(
+async def test_a_buttons_answer_rides_in_the_webhook_answer_and_an_alert_goes_first(
     webhook_bot: RunningBot, emulator: BotApiEmulator
 ) -> None:
-    """One request fewer per button: Telegram runs a plain answerCallbackQuery given in our answer to the
-    delivery. An answer with a toast is its own request, sent first, so the toast shows with the press."""
+    """One request fewer per button: Telegram runs the answerCallbackQuery given in our answer to the
+    delivery, toast included (it shows with the reply). An alert is its own request, sent first."""
     telegram = webhook_bot.app[TELEGRAM].bot
     await telegram.set_webhook(f"{webhook_bot.url}/telegram/webhook", secret_token=WEBHOOK_SECRET)
     user = emulator.user(2004, first_name="Bo", language_code="en")
@@ -115,13 +115,21 @@ async def test_a_buttons_plain_answer_rides_in_the_webhook_answer(
     welcome = await user.wait_for_message()
     thanked = await user.wait_for_callback_answer(await user.press_data(welcome.message_id, "optin"))
     card = await user.wait_for_message(lambda message: message.kind == "photo")
+    next_data = next(data for row in card.buttons for text, data in row if text == "Next ▶")
     plain = await user.wait_for_callback_answer(await user.press("I recognise this"))
     await user.wait_for_message(lambda message: "which country" in message.plain_text.lower())
+    alerted = await user.wait_for_callback_answer(await user.press_data(card.message_id, next_data or ""))
     answers = [(call.via, call.params.get("text")) for call in emulator.calls_to("answerCallbackQuery")]
-    assert thanked.text == "Thank you!" and plain.text is None and not plain.show_alert
-    assert answers == [("request", "Thank you!"), ("webhook_reply", None)]
-    calls = [call.method for call in emulator.calls if call.at >= emulator.calls_to("answerCallbackQuery")[0].at]
-    assert calls.index("answerCallbackQuery") < calls.index("sendPhoto"), "the toast came before the card"
+    assert thanked.text == "Thank you!" and not thanked.show_alert
+    assert plain.text is None and not plain.show_alert
+    assert alerted.text == "Please finish or cancel your tip first." and alerted.show_alert
+    assert answers == [
+        ("webhook_reply", "Thank you!"),
+        ("webhook_reply", None),
+        ("request", "Please finish or cancel your tip first."),
+    ]
+    calls = [call.method for call in emulator.calls if call.at >= emulator.calls_to("sendPhoto")[0].at]
+    assert calls.index("sendPhoto") < calls.index("answerCallbackQuery"), "the toast came with the card"
     assert card.kind == "photo"
 
 
