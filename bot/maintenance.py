@@ -284,6 +284,7 @@ async def apply_retention(
 
 
 HOURLY = 3600.0  # seconds between retention rounds (and SQLite statistics)
+RETRY_HOURLY = 300.0  # seconds before a failed round is tried again
 
 
 async def refresh_sqlite_statistics(url: str) -> None:
@@ -321,7 +322,9 @@ async def run_hourly(services: BotServices) -> None:
                 await refresh_sqlite_statistics(services.settings.database_url)
             await apply_retention(services.database, retention_days=services.settings.retention_days)
         except Exception:
-            log.exception("retention round failed; tried again in an hour")
+            log.exception("retention round failed; tried again in %.0f minutes", RETRY_HOURLY / 60)
+            await asyncio.sleep(RETRY_HOURLY)  # what was purged stays purged; the rest is still due
+            continue
         await asyncio.sleep(HOURLY)
 
 

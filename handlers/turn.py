@@ -19,7 +19,8 @@ turn's replies instead of before them (milliseconds later: a toast shows with th
 with); if a reply has to wait for a 429's `retry_after`, the answer is taken back and sent at once.
 Telegram never says whether such a call worked, which for `answerCallbackQuery` changes nothing:
 its failures were only logged. An alert (a box the user must close, saying why nothing else
-happens) is still its own request, sent first.
+happens) is still its own request, made in the turn's order: the handlers that raise one queue
+nothing else.
 """
 
 from __future__ import annotations
