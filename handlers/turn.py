@@ -98,6 +98,12 @@ def _webhook_reply(update_id: int) -> WebhookReply | None:
     return reply if reply is not None and reply.update_id == update_id else None
 
 
+def webhook_reply_taken(update_id: int) -> bool:
+    """Whether the answer to this update's webhook delivery already carries a call."""
+    reply = _webhook_reply(update_id)
+    return reply is not None and reply.call is not None
+
+
 def in_webhook_reply(update_id: int, call: dict[str, Any]) -> bool:
     """Put the call in the answer to this update's webhook delivery; False when there is none or it is taken."""
     reply = _webhook_reply(update_id)

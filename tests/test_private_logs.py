@@ -158,8 +158,9 @@ async def test_forced_errors_leave_no_private_data_in_the_logs(
             raise AssertionError("unreachable")
 
         monkeypatch.setattr(TipRepository, "submit", failing_submit)
-        await user.press_data(preview.message_id, "tip:send")
+        failed_press = await user.press_data(preview.message_id, "tip:send")
         await user.wait_for_message(lambda message: "something went wrong" in message.plain_text)
+        await user.wait_for_callback_answer(failed_press)  # the spinner stops with the apology
 
         # Send again; the reference is refused, and so is the sweeper's re-send: undeliverable.
         monkeypatch.setattr(TipRepository, "submit", original_submit)

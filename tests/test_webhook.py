@@ -146,3 +146,22 @@ async def test_a_parked_answer_is_sent_at_once_when_a_reply_waits_for_a_429(
     refused, delivered = emulator.calls_to("sendMessage")[-2:]
     assert answer.via == "request" and not refused.ok and delivered.ok
     assert refused.at <= answer.at < delivered.at - 0.9, "answered before the reply's wait, not after it"
+
+
+async def test_a_button_whose_turn_failed_is_answered_with_the_apology(
+    webhook_bot: RunningBot, emulator: BotApiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in a button's handler: the apology goes out and the button's spinner stops (its answer
+    rides in the webhook answer), instead of spinning until the app gives up."""
+    telegram = webhook_bot.app[TELEGRAM].bot
+    await telegram.set_webhook(f"{webhook_bot.url}/telegram/webhook", secret_token=WEBHOOK_SECRET)
+    user = await opt_in(emulator, 2006)
+
+    def broken_picker(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the country picker")
+
+    monkeypatch.setattr("handlers.keyboards.countries", broken_picker)
+    answered = await user.wait_for_callback_answer(await user.press("I recognise this"))
+    await user.wait_for_message(lambda message: "something went wrong" in message.plain_text)
+    assert answered.text is None and not answered.show_alert
+    assert emulator.calls_to("answerCallbackQuery")[-1].via == "webhook_reply"
