@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, cast, delete, select, tuple_, update
+from sqlalchemy import Delete, String, Update, cast, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, ProcessedUpdate, Reporter
@@ -48,36 +49,26 @@ class RetentionRepository:
     async def drop_stale_drafts(self, before: datetime, idle_state: str, *, after: int, limit: int) -> Batch:
         """Unsent drafts untouched since `before`, of reporters after `after` (in id order): emptied."""
         due = (Conversation.updated_at < before, cast(Conversation.draft, String) != "{}")
-        stale = (
-            select(Conversation.reporter_id)
-            .where(Conversation.reporter_id > after, *due)
-            .order_by(Conversation.reporter_id)
-            .limit(limit)
-        )
-        ids = list(await self._session.scalars(stale))
-        if not ids:
-            return Batch(0, None)
-        # The conditions again: on PostgreSQL a turn may have written the draft since the select.
-        result = await self._session.execute(
-            update(Conversation).where(Conversation.reporter_id.in_(ids), *due).values(draft={}, state=idle_state)
-        )
-        return Batch(_rowcount(result), ids[-1] if len(ids) == limit else None)
+        empty = update(Conversation).values(draft={}, state=idle_state)
+        return await self._in_key_order(Conversation.reporter_id, due, empty, after=after, limit=limit)
 
     async def erase_idle_reporters(self, before: datetime, *, after: int, limit: int) -> Batch:
         """Reporters not seen since `before`, after `after` (in id order): erased (their tips stay, unlinked)."""
-        idle = (
-            select(Reporter.id)
-            .where(Reporter.id > after, Reporter.last_seen_at < before)
-            .order_by(Reporter.id)
-            .limit(limit)
-        )
-        ids = list(await self._session.scalars(idle))
+        due = (Reporter.last_seen_at < before,)
+        return await self._in_key_order(Reporter.id, due, delete(Reporter), after=after, limit=limit)
+
+    async def _in_key_order(
+        self, key: Any, due: tuple[Any, ...], write: Update | Delete, *, after: int, limit: int
+    ) -> Batch:
+        """`write` on the next `limit` rows after `after` (in `key` order) that are `due`.
+
+        The write checks `due` again: on PostgreSQL a turn may have changed a row since the select
+        (a reporter seen again, a draft written), and such a row is kept.
+        """
+        ids = list(await self._session.scalars(select(key).where(key > after, *due).order_by(key).limit(limit)))
         if not ids:
             return Batch(0, None)
-        # Seen again since the select (a turn on PostgreSQL)? Then kept.
-        result = await self._session.execute(
-            delete(Reporter).where(Reporter.id.in_(ids), Reporter.last_seen_at < before)
-        )
+        result = await self._session.execute(write.where(key.in_(ids), *due))
         return Batch(_rowcount(result), ids[-1] if len(ids) == limit else None)
 
     async def forget_update_ids(self, before: datetime, *, limit: int) -> Batch:
