@@ -24,11 +24,6 @@ class PurgeReport:
     reporters: int
     update_ids: int
 
-    def __add__(self, other: PurgeReport) -> PurgeReport:
-        return PurgeReport(
-            self.drafts + other.drafts, self.reporters + other.reporters, self.update_ids + other.update_ids
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Batch:
