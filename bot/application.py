@@ -82,12 +82,12 @@ async def publish_commands_if_changed(
     """
     name = f"commands:{application.bot.id}"
     digest = await asyncio.to_thread(menu_digest, services)
-    async with services.database.unit_of_work() as uow:
+    async with services.database.short() as uow:
         if await uow.publications.digest(name) == digest:
             log.debug("the command menus are unchanged; not published again")
             return False
     await publish_commands(application, services)
-    async with services.database.unit_of_work() as uow:
+    async with services.database.short() as uow:
         await uow.publications.record(name, digest, datetime.now(UTC))
         await uow.commit()
     return True

@@ -112,7 +112,7 @@ async def resend_unconfirmed(
     grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
     claim = Claim(grace)
     now = datetime.now(UTC)
-    async with services.database.unit_of_work() as uow:
+    async with services.database.short() as uow:
         due = await uow.confirmations.claim_due(
             now, now - grace, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH
         )
@@ -122,7 +122,7 @@ async def resend_unconfirmed(
         outcome = await _send_reference(application, services, limiter, claim, tip)
         if outcome is None:
             continue  # transient: the claim already scheduled the next attempt
-        async with services.database.unit_of_work() as uow:
+        async with services.database.short() as uow:
             if outcome == DELIVERED:
                 await uow.confirmations.mark_confirmed(tip.tip_id)
                 sent += 1
@@ -161,7 +161,7 @@ async def _send_reference(
 
     outcome = await _send_claimed(limiter, claim, key, f"tip {tip.tip_id}: reference", tip.attempt, send)
     if outcome == Failure.CHAT_GONE.value and tip.reporter_id is not None:
-        async with services.database.unit_of_work() as uow:  # a blocked bot sends them no news either
+        async with services.database.short() as uow:  # a blocked bot sends them no news either
             await uow.reporters.update(tip.reporter_id, wants_news=False)
             await uow.commit()
     return outcome
@@ -182,7 +182,7 @@ async def send_due_questions(
     grace = timedelta(seconds=services.settings.confirmation_grace_seconds)
     claim = Claim(grace)
     now = datetime.now(UTC)
-    async with services.database.unit_of_work() as uow:
+    async with services.database.short() as uow:
         due = await uow.followup_outbox.claim_due(now, lambda attempt: retry_delay(attempt, grace), limit=CLAIM_BATCH)
         await uow.commit()
     sent = 0
@@ -190,7 +190,7 @@ async def send_due_questions(
         outcome = await _deliver_question(application, services, limiter, claim, question)
         if outcome is None:
             continue  # transient: the claim already scheduled the next attempt
-        async with services.database.unit_of_work() as uow:
+        async with services.database.short() as uow:
             details: dict[str, object] = {"question_id": question.message_id}
             if isinstance(outcome, int):
                 await uow.followup_outbox.mark_delivered(question.message_id, outcome)

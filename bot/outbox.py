@@ -67,7 +67,7 @@ class OutboxWorker:
             await asyncio.sleep(RECOVER_EVERY)
 
     async def recover(self) -> None:
-        async with self._services.database.unit_of_work() as uow:
+        async with self._services.database.short() as uow:
             requeued, interrupted = await uow.outbox.recover(datetime.now(UTC))
             finished = await uow.outbox.finish_announcements()
             await uow.commit()
@@ -95,7 +95,7 @@ class OutboxWorker:
     async def send_one(self) -> bool:
         """Claim and send one row; False when nothing was due."""
         database = self._services.database
-        async with database.unit_of_work() as uow:
+        async with database.short() as uow:
             jobs = await uow.outbox.claim(datetime.now(UTC), CLAIM_LEASE)
             await uow.commit()
         if not jobs:
@@ -103,7 +103,7 @@ class OutboxWorker:
         job = jobs[0]
         send = await self._prepare(job)
         if isinstance(send, Outcome):  # nothing to send to (erased reporter, undecryptable chat)
-            async with database.unit_of_work() as uow:
+            async with database.short() as uow:
                 if await uow.outbox.mark_sending(job, datetime.now(UTC), SEND_LEASE):
                     await uow.outbox.mark_failed(job.id, send.failure or "unsendable")
                 else:  # e.g. they unsubscribed meanwhile: the next claim drops the row
@@ -113,7 +113,7 @@ class OutboxWorker:
         key = chat_key(job.reporter_id) if job.reporter_id is not None else PREVIEW
         grant = await self._limiter.acquire(key)
         try:
-            async with database.unit_of_work() as uow:
+            async with database.short() as uow:
                 started = await uow.outbox.mark_sending(job, datetime.now(UTC), SEND_LEASE)
                 if not started:
                     await uow.outbox.unclaim(job)
@@ -136,7 +136,7 @@ class OutboxWorker:
             return lambda: bot.send_message(chat_id, text)
         if job.kind not in (ANNOUNCEMENT, PREVIEW) or job.announcement_id is None:
             return Outcome(OutboxState.FAILED, "unknown_kind")
-        async with self._services.database.unit_of_work() as uow:
+        async with self._services.database.short() as uow:
             announcement = await uow.announcements.get(job.announcement_id)
             obj = await uow.objects.get(announcement.object_id) if announcement and announcement.object_id else None
         if announcement is None:
@@ -158,7 +158,7 @@ class OutboxWorker:
             message = await bot.send_photo(chat_id, image, caption=text, parse_mode=None, protect_content=True)
             if message.photo:  # later rows reuse Telegram's copy instead of uploading it once per subscriber
                 try:
-                    async with database.unit_of_work() as uow:
+                    async with database.short() as uow:
                         await uow.objects.remember_file_id(object_id, message.photo[-1].file_id, image_path)
                         await uow.commit()
                 except Exception:  # the message went out: a lost cache entry must not make it look unsent
@@ -198,7 +198,7 @@ class OutboxWorker:
         if outcome.failure == "retry_after":
             await self._limiter.pause(outcome.retry_in, key)
         now = datetime.now(UTC)
-        async with self._services.database.unit_of_work() as uow:
+        async with self._services.database.short() as uow:
             if outcome.state is OutboxState.SENT:
                 await uow.outbox.mark_sent(job.id, now)
             elif outcome.state is OutboxState.QUEUED and (

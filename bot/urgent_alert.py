@@ -60,7 +60,7 @@ async def send_due_alerts(settings: Settings, database: Database, http: aiohttp.
     url = settings.urgent_alert_url
     if not url:
         return 0
-    async with database.unit_of_work() as uow:
+    async with database.short() as uow:
         due = await uow.urgent_alerts.claim_due(datetime.now(UTC), alert_retry_delay)
         await uow.commit()
     sent = 0
@@ -76,7 +76,7 @@ async def _record(database: Database, alert: DueAlert, outcome: str) -> None:
     if outcome == RETRY and alert.attempt < MAX_ATTEMPTS:
         log.warning("urgent alert for %s failed on attempt %d; retrying later", reference, alert.attempt)
         return  # the claim already scheduled the next attempt
-    async with database.unit_of_work() as uow:
+    async with database.short() as uow:
         if outcome == SENT:
             await uow.urgent_alerts.mark_sent(alert.tip_id)
             log.info("urgent alert for %s sent", reference)

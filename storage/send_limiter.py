@@ -30,7 +30,7 @@ class SendLimiter:
     async def acquire(self, chat_key: str) -> SlotGrant:
         """Wait until a send to `chat_key` may start, and take its slots (release them after)."""
         while True:
-            async with self._database.unit_of_work() as uow:
+            async with self._database.short() as uow:
                 taken = await uow.send_slots.try_take(
                     chat_key, per_second=self.per_second, now=time.time(), lease=LEASE
                 )
@@ -40,7 +40,7 @@ class SendLimiter:
             await asyncio.sleep(min(taken, MAX_POLL))
 
     async def release(self, grant: SlotGrant) -> None:
-        async with self._database.unit_of_work() as uow:
+        async with self._database.short() as uow:
             await uow.send_slots.release(grant, completed_at=time.time(), window=WINDOW, chat_spacing=CHAT_SPACING)
             await uow.commit()
 
@@ -60,7 +60,7 @@ class SendLimiter:
         applies to every send; the chat's own slot is held back too when it is known.
         """
         until = time.time() + retry_after
-        async with self._database.unit_of_work() as uow:
+        async with self._database.short() as uow:
             await uow.send_slots.hold(PAUSE_KEY, until)
             if chat_key is not None:
                 await uow.send_slots.hold(chat_key, until)

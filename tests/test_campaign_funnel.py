@@ -6,6 +6,8 @@ The real bot (PTB against the emulator) and the real dashboard share one databas
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import bot.web
 from emulator import BotApiEmulator
@@ -228,18 +231,31 @@ async def test_buffered_counts_are_written_by_a_flush_once_their_turn_committed(
     assert sorted((step, count) for step, count in rows) == [("opted_in", 3), ("tip_sent", 1)]
 
 
+def transaction(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> Callable[[], AbstractAsyncContextManager[AsyncSession]]:
+    """A session in a transaction, committed when the block ends (what `FunnelBuffer.flush` writes in)."""
+
+    @asynccontextmanager
+    async def opened() -> AsyncIterator[AsyncSession]:
+        async with session_factory() as session, session.begin():
+            yield session
+
+    return opened
+
+
 async def test_a_failed_flush_keeps_the_counts_for_the_next(database: Database, tmp_path: Path) -> None:
     buffer = FunnelBuffer()
     buffer.add({(date(2026, 12, 2), 0, 0, "", "opted_in"): 2})
     unreachable = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/none.db")
     try:
         with pytest.raises(OperationalError):
-            await buffer.flush(create_session_factory(unreachable))
+            await buffer.flush(transaction(create_session_factory(unreachable)))
     finally:
         await unreachable.dispose()
     buffer.add({(date(2026, 12, 2), 0, 0, "", "opted_in"): 1})
     assert buffer.pending == 3
-    assert await buffer.flush(database.session_factory) == 3
+    assert await buffer.flush(transaction(database.session_factory)) == 3
     async with database.unit_of_work() as uow:
         assert (await uow.session.execute(select(FunnelCount.step, FunnelCount.count))).all() == [("opted_in", 3)]
 

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import ClauseElement, text
+from sqlalchemy import ClauseElement, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import bot.maintenance
+import storage.sqlite_inline
 from emulator import BotApiEmulator
 from storage.db import analyze_sqlite, checkpoint_sqlite, create_engine, create_session_factory, create_turn_engine
 from storage.migrate import upgrade
-from storage.models import Tip
+from storage.models import FunnelCount, FunnelStep, Tip
 from storage.privacy import Privacy
 from storage.repositories import TipDraft
+from storage.repositories.funnel import FunnelBuffer
 from storage.repositories.review import TipQuery, _review_query, apply_filters
 from storage.repositories.review_stats import ReviewStatsRepository
 from storage.sqlite_inline import inline_connector
@@ -205,3 +209,57 @@ async def test_unrefreshable_statistics_are_skipped(tmp_path: Path, caplog: pyte
     """Said in the log and left for the next hour: the hourly round (retention) goes on."""
     await bot.maintenance.refresh_sqlite_statistics(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'none.db'}")
     assert "statistics not refreshed" in caplog.text
+
+
+@pytest.mark.parametrize("jobs_on", ["short", "unit_of_work"])
+async def test_background_jobs_run_in_line_with_the_turns_and_never_make_one_poll_for_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs_on: str
+) -> None:
+    """Outbox claims and funnel flushes beside a stream of turns: through `Database.short` they take the
+    turns' connection in turn, and no turn ever finds SQLite's write lock taken. Through the shared
+    pool (the control) each job holds the lock from a thread while the turns poll for it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine, turns_engine = create_engine(url), create_turn_engine(url)
+    database = Database(
+        create_session_factory(engine), Privacy("k" * 40), turn_engine=turns_engine, counts=FunnelBuffer()
+    )
+    polls = 0
+    locked = storage.sqlite_inline._busy
+
+    def counted(error: sqlite3.OperationalError) -> bool:
+        nonlocal polls
+        polls += locked(error)
+        return locked(error)
+
+    monkeypatch.setattr(storage.sqlite_inline, "_busy", counted)
+    update_ids = itertools.count(1)
+
+    async def turns() -> None:
+        for _ in range(40):
+            async with database.turn() as uow:
+                assert await uow.updates.claim(1, next(update_ids))
+                await uow.funnel.count(FunnelStep.OPTED_IN, campaign_id=None)
+                await uow.commit()
+
+    async def jobs() -> None:
+        for _ in range(40):
+            async with getattr(database, jobs_on)() as uow:
+                assert await uow.outbox.claim(datetime.now(UTC), timedelta(seconds=30)) == []
+                await uow.commit()
+            await database.flush_counts()
+
+    try:
+        await asyncio.gather(*(turns() for _ in range(8)), *(jobs() for _ in range(3)))
+        await database.flush_counts()
+        async with database.unit_of_work() as uow:
+            counted_steps = await uow.session.scalar(select(func.sum(FunnelCount.count)))
+    finally:
+        await engine.dispose()
+        if turns_engine is not None:
+            await turns_engine.dispose()
+    assert counted_steps == 8 * 40
+    if jobs_on == "short":
+        assert polls == 0
+    else:
+        assert polls > 0

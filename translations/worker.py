@@ -137,7 +137,7 @@ class TranslationWorker:
     async def run_once(self) -> int:
         """Claim one batch, process it, save the results; returns how many jobs were handled."""
         now = datetime.now(UTC)
-        async with self._database.unit_of_work() as uow:
+        async with self._database.short() as uow:
             jobs = await uow.translation_jobs.claim(self._options.batch_size, now, self._options.lease)
             await uow.commit()
         if not jobs:
@@ -155,7 +155,7 @@ class TranslationWorker:
     async def _save(self, jobs: Sequence[TranslationJob], results: Sequence[TranslationResult]) -> None:
         now = datetime.now(UTC)
         by_key = {(job.kind, job.row_id): job for job in jobs}
-        async with self._database.unit_of_work() as uow:
+        async with self._database.short() as uow:
             for result in results:
                 if result.status is TranslationStatus.FAILED:
                     job = by_key[(result.kind, result.row_id)]
@@ -208,7 +208,7 @@ class TranslationWorker:
     async def beat(self, started_at: datetime) -> None:
         """Record that this worker is alive (in the database, so every instance's /readyz sees it)."""
         now = datetime.now(UTC)
-        async with self._database.unit_of_work() as uow:
+        async with self._database.short() as uow:
             await uow.heartbeats.beat(self.worker_id, HEARTBEAT_KIND, started_at, now)
             await uow.commit()
 
@@ -220,7 +220,7 @@ class TranslationWorker:
         """
         loop, started_at = asyncio.get_running_loop(), datetime.now(UTC)
         try:  # rows of workers that died without removing theirs: once per start, not at every beat
-            async with self._database.unit_of_work() as uow:
+            async with self._database.short() as uow:
                 await uow.heartbeats.prune(HEARTBEAT_KIND, started_at - timedelta(days=1))
                 await uow.commit()
         except Exception as exc:  # noqa: BLE001 - stale rows only cost a little space
@@ -236,7 +236,7 @@ class TranslationWorker:
     async def _forget_heartbeat(self) -> None:
         try:
             async with asyncio.timeout(5):
-                async with self._database.unit_of_work() as uow:
+                async with self._database.short() as uow:
                     await uow.heartbeats.remove(self.worker_id)
                     await uow.commit()
         except Exception as exc:  # noqa: BLE001 - the row goes stale and is pruned later

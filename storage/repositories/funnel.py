@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.hot import dialect_name
 from storage.models import FunnelCount, FunnelStep
@@ -74,14 +75,15 @@ class FunnelBuffer:
     def pending(self) -> int:
         return sum(self._pending.values())
 
-    async def flush(self, session_factory: async_sessionmaker[AsyncSession]) -> int:
-        """Write what was counted since the last flush in one transaction; on failure keep it for the next."""
+    async def flush(self, transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]]) -> int:
+        """Write what was counted since the last flush in one `transaction` (a session, committed when the
+        block ends); on failure keep it for the next."""
         async with self._flushing:
             counts, self._pending = self._pending, {}
             if not counts:
                 return 0
             try:
-                async with session_factory() as session, session.begin():
+                async with transaction() as session:
                     await _write(session, counts)
             except BaseException:
                 self.add(counts)
