@@ -12,7 +12,7 @@ from typing import Self, cast
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import SQLITE_BUSY_TIMEOUT, create_session_factory
-from storage.hot import HotStatements, InlineStatements, SessionStatements
+from storage.hot import DriverStatements, HotStatements, InlineStatements, SessionStatements
 from storage.privacy import Privacy
 from storage.repositories import (
     CampaignRepository,
@@ -88,8 +88,10 @@ class UnitOfWork:
         counts: FunnelBuffer | None = None,
         *,
         inline: InlineTurns | None = None,
+        on_driver: bool = False,
     ) -> None:
         self._session_factory = session_factory
+        self._on_driver = on_driver  # hot statements straight on asyncpg (`DriverStatements`)
         self._privacy = privacy
         self._counts = counts
         self._inline = inline
@@ -123,8 +125,8 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._forget_repositories()
         if self._inline is None:
-            self._session = self._session_factory()
-            self._hot = SessionStatements(self._session)
+            session = self._session = self._session_factory()
+            self._hot = DriverStatements(session) if self._on_driver else SessionStatements(session)
             return self
         connection = self._connection = await self._inline.acquire()
         self._hot = InlineStatements(connection, self._inline.dialect, lambda: self.session)
@@ -295,8 +297,13 @@ class Database:
         *,
         turn_engine: AsyncEngine | None = None,
         counts: FunnelBuffer | None = None,
+        driver_statements: bool = True,
     ) -> None:
+        """`driver_statements=False` runs hot statements on asyncpg through the session too (tests
+        compare the two)."""
         self.session_factory = session_factory
+        bind = session_factory.kw.get("bind")
+        self._on_driver = driver_statements and bind is not None and bind.dialect.driver == "asyncpg"
         self.privacy = privacy
         # The turns' sessions (rare: a turn needing the ORM) check the turn engine's connection out.
         self._turn_session_factory = create_session_factory(turn_engine) if turn_engine is not None else session_factory
@@ -305,7 +312,7 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         """A unit of work from the shared pool: web requests, exports, tools, and jobs that may take long."""
-        return UnitOfWork(self.session_factory, self.privacy, self.counts)
+        return UnitOfWork(self.session_factory, self.privacy, self.counts, on_driver=self._on_driver)
 
     def short(self) -> UnitOfWork:
         """A unit of work of a few quick statements that waits on nothing else inside it (no network
@@ -317,7 +324,9 @@ class Database:
         polled for the lock meanwhile: the jobs of a start alone (outbox, reminders, menus) made the
         first updates of a burst wait 0.2 s. Elsewhere it is `unit_of_work()`.
         """
-        return UnitOfWork(self._turn_session_factory, self.privacy, self.counts, inline=self._inline_turns)
+        return UnitOfWork(
+            self._turn_session_factory, self.privacy, self.counts, inline=self._inline_turns, on_driver=self._on_driver
+        )
 
     def turn(self) -> UnitOfWork:
         """A unit of work for one Telegram update: a few short statements (see `short`)."""
