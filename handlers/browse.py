@@ -45,18 +45,30 @@ async def show_object(turn: Turn, obj: ObjectRecord) -> None:
     bot, chat_id = turn.context.bot, turn.chat_id
     text, markup = caption(turn, obj), keyboards.object_card(turn, obj.id)
 
-    async def send_card() -> None:
-        if obj.telegram_file_id:  # nothing to read in the answer: sent without building a Message from it
-            card = {"chat_id": chat_id, "photo": obj.telegram_file_id, "caption": text, "parse_mode": DEFAULT_NONE}
-            await send_unread(bot, "sendPhoto", {**card, "reply_markup": markup, "protect_content": True})
-            return
+    async def by_file_id(file_id: str) -> None:  # nothing to read in the answer: no Message built from it
+        card = {"chat_id": chat_id, "photo": file_id, "caption": text, "parse_mode": DEFAULT_NONE}
+        await send_unread(bot, "sendPhoto", {**card, "reply_markup": markup, "protect_content": True})
+
+    async def upload() -> str | None:
         image = await asyncio.to_thread((services.media_dir / obj.image_path).read_bytes)
         message = await bot.send_photo(chat_id, image, caption=text, reply_markup=markup, protect_content=True)
-        if message.photo:
-            # Telegram keeps the upload: later cards reuse its file id instead of re-uploading.
+        if not message.photo:
+            return None
+        # Telegram keeps the upload: later cards reuse its file id instead of re-uploading.
+        file_id = message.photo[-1].file_id
+        try:
             async with services.database.turn() as uow:
-                await uow.objects.remember_file_id(obj.id, message.photo[-1].file_id, obj.image_path)
+                await uow.objects.remember_file_id(obj.id, file_id, obj.image_path)
                 await uow.commit()
+        except Exception:  # the card went out: a lost cache entry must not send it again
+            log.exception("object %s: the photo's file id was not kept", obj.id)
+        return file_id
+
+    async def send_card() -> None:
+        if obj.telegram_file_id:
+            await by_file_id(obj.telegram_file_id)
+        else:  # one upload per image at a time; the cards meanwhile wait for its file id
+            await services.photo_uploads.send(obj.id, obj.image_path, by_file_id, upload)
 
     turn.later(send_card, method="sendPhoto", to_user=True)
 

@@ -13,6 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from handlers.photo_uploads import PhotoUploads
 from storage.uow import Database
 from translations.i18n import Catalogs
 from translations.safety.hotlines import Hotlines
@@ -49,6 +50,7 @@ class Services(Generic[SettingsT_co]):
     catalogs: Catalogs
     translation_worker: TranslationWorker | None = None
     hotlines: Hotlines = field(default_factory=Hotlines)  # emergency contacts (HOTLINES_FILE applied)
+    photo_uploads: PhotoUploads = field(default_factory=PhotoUploads)  # an object's photo uploaded once
 
     @property
     def media_dir(self) -> Path:
