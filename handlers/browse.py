@@ -52,23 +52,22 @@ async def show_object(turn: Turn, obj: ObjectRecord) -> None:
     async def upload() -> str | None:
         image = await asyncio.to_thread((services.media_dir / obj.image_path).read_bytes)
         message = await bot.send_photo(chat_id, image, caption=text, reply_markup=markup, protect_content=True)
-        if not message.photo:
-            return None
+        return message.photo[-1].file_id if message.photo else None
+
+    async def keep(file_id: str) -> None:
         # Telegram keeps the upload: later cards reuse its file id instead of re-uploading.
-        file_id = message.photo[-1].file_id
         try:
             async with services.database.turn() as uow:
                 await uow.objects.remember_file_id(obj.id, file_id, obj.image_path)
                 await uow.commit()
         except Exception:  # the card went out: a lost cache entry must not send it again
             log.exception("object %s: the photo's file id was not kept", obj.id)
-        return file_id
 
     async def send_card() -> None:
         if obj.telegram_file_id:
             await by_file_id(obj.telegram_file_id)
         else:  # one upload per image at a time; the cards meanwhile wait for its file id
-            await services.photo_uploads.send(obj.id, obj.image_path, by_file_id, upload)
+            await services.photo_uploads.send(obj.id, obj.image_path, by_file_id, upload, keep)
 
     turn.later(send_card, method="sendPhoto", to_user=True)
 

@@ -27,9 +27,11 @@ class PhotoUploads:
         image_path: str,
         by_file_id: Callable[[str], Awaitable[None]],
         upload: Callable[[], Awaitable[str | None]],
+        keep: Callable[[str], Awaitable[None]],
     ) -> None:
         """Send by a file id this process already got for the image, else upload once (`upload` returns
-        Telegram's file id of the photo; None when the answer had none)."""
+        Telegram's file id of the photo; None when the answer had none) and `keep` its file id (store
+        it for every instance) once the cards waiting for it are on their way."""
         key = (object_id, image_path)
         while (pending := self._uploads.get(key)) is not None:
             file_id = await asyncio.shield(pending)
@@ -46,3 +48,5 @@ class PhotoUploads:
             future.set_result(None)  # the next waiting card uploads
             raise
         future.set_result(file_id)
+        if file_id is not None:
+            await keep(file_id)

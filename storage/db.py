@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -68,10 +68,10 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
     asyncpg's ping is three round trips (BEGIN, an empty query, ROLLBACK), and `pool_pre_ping` made
     one before every unit of work: a tenth of a busy bot's CPU. A connection that went bad while idle
-    (a server restart, a failover, a firewall's idle timeout) is still found before anyone uses it;
-    one that breaks while the pool hands it round under load fails the statement that finds it, and
-    SQLAlchemy then invalidates the whole pool: the turn fails before replying, and Telegram delivers
-    its update again.
+    (a server restart, a failover, a firewall's idle timeout) is still found before anyone uses it,
+    and its failed ping renews the whole pool, as `pool_pre_ping` does. One that breaks while the
+    pool hands it round under load fails the statement that finds it, and SQLAlchemy then renews the
+    whole pool too: the turn fails before replying, and Telegram delivers its update again.
     """
 
     @event.listens_for(engine.sync_engine, "checkin")
@@ -85,8 +85,8 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             return  # just connected, or used a moment ago
         try:
             dbapi_connection.ping()
-        except Exception as error:  # any failure: the pool drops it and tries another connection
-            raise DisconnectionError("a pooled connection failed its ping") from error
+        except Exception as error:  # any failure: the pool renews itself (the rest likely died too)
+            raise InvalidatePoolError("a pooled connection failed its ping") from error
 
 
 def create_turn_engine(url: str, *, echo: bool = False) -> AsyncEngine | None:

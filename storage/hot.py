@@ -16,6 +16,7 @@ Repositories reach both through one small interface, `HotStatements`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections import namedtuple
@@ -214,11 +215,21 @@ class DriverStatements(SessionStatements):
         args = prepared.parameters(params or {})
         adapter = await self._adapted()
         try:
-            if adapter._transaction is None:  # the adapter sends BEGIN lazily, before its first statement
-                await adapter._start_transaction()
-            return prepared, await getattr(adapter._connection, method)(prepared.sql, *args)
+            async with adapter._execute_mutex:  # one statement at a time, as the adapter's cursors do
+                if adapter._transaction is None:  # the adapter sends BEGIN lazily, before its first statement
+                    await adapter._start_transaction()
+                return prepared, await getattr(adapter._connection, method)(prepared.sql, *args)
         except Exception as error:
             raise await self._as_sqlalchemy_error(prepared.sql, args, error) from error
+        except BaseException as exit_:
+            # Cancelled (a timeout, a shutdown) mid-statement: the connection may be left anywhere (a
+            # BEGIN that asyncpg counts as failed while the server has it open, say). SQLAlchemy's own
+            # path invalidates the connection on such exit exceptions; so does this one, or it would
+            # go back to the pool inside a transaction that nothing ever commits.
+            connection = self._connection
+            if connection is not None and not connection.invalidated:
+                await asyncio.shield(connection.invalidate(exit_))
+            raise
 
     async def _as_sqlalchemy_error(self, sql: str, args: Sequence[Any], error: Exception) -> BaseException:
         adapter, connection = self._adapter, self._connection

@@ -32,6 +32,9 @@ from tests.test_hot_statements import Script, committed_twice, rolled_back, save
 
 pytestmark = pytest.mark.postgres
 
+IDLE_IN_TRANSACTION = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'"
+)
 TABLES = ["reporters", "conversations", "tips", "processed_updates", "objects"]
 
 
@@ -160,3 +163,41 @@ async def test_a_lost_connection_fails_its_turn_as_invalidated_and_the_next_turn
                 pid = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
                 assert pid not in pids
                 await uow.commit()
+
+
+async def test_a_turn_cancelled_mid_statement_leaves_no_transaction_open_on_its_connection(tmp_path: Path) -> None:
+    """Cancelled at any point of its first hot statement (a BEGIN that asyncpg counts as failed while the
+    server keeps it open, say), a turn's connection must not go back to the pool inside a transaction:
+    every later unit of work on it would then only release savepoints, never commit."""
+    async with fresh_database("postgresql", tmp_path) as url:
+        await asyncio.to_thread(upgrade, url)
+        engine = create_async_engine(url, pool_size=1, max_overflow=0)  # every turn gets the same connection
+        database = Database(create_session_factory(engine), Privacy("k" * 40))
+
+        async def claim(update_id: int) -> None:
+            async with database.turn() as uow:
+                await uow.updates.claim(1, update_id)
+                await uow.commit()
+
+        try:
+            for steps in range(12):  # cancel after 0, 1, 2... passes of the event loop
+                task = asyncio.create_task(claim(steps))
+                for _ in range(steps):
+                    await asyncio.sleep(0)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                await claim(1000 + steps)  # the next turn, on the same pooled connection
+                outside = create_async_engine(url, poolclass=NullPool)
+                try:
+                    async with outside.connect() as connection:
+                        committed = await connection.scalar(
+                            text("SELECT count(*) FROM processed_updates WHERE update_id = :id"), {"id": 1000 + steps}
+                        )
+                        in_transaction = await connection.scalar(IDLE_IN_TRANSACTION)
+                finally:
+                    await outside.dispose()
+                assert committed == 1, f"cancelled after {steps} passes: the next turn's commit did not commit"
+                assert in_transaction == 0, f"cancelled after {steps} passes: a connection idles in a transaction"
+        finally:
+            await engine.dispose()
