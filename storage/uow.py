@@ -12,7 +12,8 @@ from typing import Self, cast
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import SQLITE_BUSY_TIMEOUT, create_session_factory
-from storage.hot import DriverStatements, HotStatements, InlineStatements, SessionStatements
+from storage.hot import HotStatements, InlineStatements, SessionStatements
+from storage.hot_asyncpg import DriverStatements
 from storage.privacy import Privacy
 from storage.repositories import (
     CampaignRepository,

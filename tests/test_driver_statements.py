@@ -1,4 +1,4 @@
-"""On PostgreSQL the turn's hot statements run straight on asyncpg (`storage.hot.DriverStatements`): they
+"""On PostgreSQL the turn's hot statements run straight on asyncpg (`storage.hot_asyncpg.DriverStatements`): they
 store and read exactly what the same statements do through the session, keep the unit of work's
 all-or-nothing and its savepoints, and a lost connection is an invalidated `DBAPIError` after which
 turns go on, on fresh connections.
@@ -23,12 +23,20 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from storage.db import create_engine, create_session_factory
-from storage.hot import DriverStatements, SessionStatements
+from storage.hot import SessionStatements
+from storage.hot_asyncpg import DriverStatements
 from storage.migrate import upgrade
 from storage.privacy import Privacy
 from storage.uow import Database
 from tests.support.databases import fresh_database
-from tests.test_hot_statements import Script, committed_twice, rolled_back, savepoint_rolled_back, the_tip_walk
+from tests.test_hot_statements import (
+    Script,
+    assert_the_walk_read_alike,
+    committed_twice,
+    rolled_back,
+    savepoint_rolled_back,
+    the_tip_walk,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -87,11 +95,7 @@ async def run_both(tmp_path: Path, script: Script) -> tuple[list[Any], list[Any]
 
 
 async def test_the_walk_stores_and_reads_the_same_rows_either_way(tmp_path: Path) -> None:
-    through_session, on_driver = await run_both(tmp_path, the_tip_walk)
-    assert on_driver == through_session
-    assert through_session[0] is True and through_session[4] is True  # claimed; a new reporter
-    assert through_session[10] is False  # the update redelivered
-    assert through_session[-1] is True
+    assert_the_walk_read_alike(*await run_both(tmp_path, the_tip_walk))
 
 
 async def test_a_failed_turn_keeps_nothing_and_a_committed_one_keeps_both_kinds_of_write(tmp_path: Path) -> None:

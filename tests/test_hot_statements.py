@@ -165,12 +165,15 @@ async def the_tip_walk(database: Database) -> list[Any]:
     return seen
 
 
-async def test_the_walk_stores_and_reads_the_same_rows_either_way(tmp_path: Path) -> None:
-    through_session, inline = await run_both(tmp_path, the_tip_walk)
-    assert inline == through_session
+def assert_the_walk_read_alike(through_session: list[Any], other: list[Any]) -> None:
+    assert other == through_session
     assert through_session[0] is True and through_session[4] is True  # claimed; a new reporter
     assert through_session[10] is False  # the update redelivered
     assert through_session[-1] is True
+
+
+async def test_the_walk_stores_and_reads_the_same_rows_either_way(tmp_path: Path) -> None:
+    assert_the_walk_read_alike(*await run_both(tmp_path, the_tip_walk))
 
 
 async def rolled_back(database: Database) -> list[Any]:
