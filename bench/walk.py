@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import os
 import platform
 import re
@@ -299,6 +300,26 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection in this process (the emulator and the users) while the users walk.
+
+    Its pauses landed in the tail of whichever bot was being measured, and grew round by round:
+    aiohttp caches each application's middleware chain (an `lru_cache` in `aiohttp.web_app`), so
+    every earlier round's emulator stays alive, and full collections here took 40 ms in the first
+    round and 100-220 ms by the third. What was alive before the walk is frozen, and a walk's
+    garbage waits for its end.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 async def measure(system: System, args: argparse.Namespace, folder: Path) -> Result:
     """Start the bot on its core, wait until it answers, let the users walk, read its figures, stop it."""
     emulator = BotApiEmulator(bot_token=TOKEN, bot_username="WalkBot")
@@ -323,9 +344,10 @@ async def measure(system: System, args: argparse.Namespace, folder: Path) -> Res
             recorder = Recorder(args.step_timeout)
             cpu_before, own_before = proc_cpu_seconds(process.pid), resource.getrusage(resource.RUSAGE_SELF)
             cores_before = core_ticks()
-            began = time.perf_counter()
-            stalled = await walk_all(emulator, system.walk, args.users, args.concurrency, recorder)
-            wall = time.perf_counter() - began
+            with collector_paused():
+                began = time.perf_counter()
+                stalled = await walk_all(emulator, system.walk, args.users, args.concurrency, recorder)
+                wall = time.perf_counter() - began
             cpu, own = proc_cpu_seconds(process.pid) - cpu_before, resource.getrusage(resource.RUSAGE_SELF)
             cores_after = core_ticks()
             rss, _ = proc_rss_mib(process.pid)
