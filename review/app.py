@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
@@ -93,6 +95,7 @@ def build_dashboard(config: DashboardConfig, media_dir: Path) -> web.Application
     dashboard[CONFIG] = config
     dashboard[TEMPLATES] = build_templates()
     dashboard[PASSWORDS] = _passwords(config)
+    dashboard.cleanup_ctx.append(_prepared_passwords)
     dashboard[THROTTLE] = LoginThrottle(config)
     dashboard[OPTIONS] = FilterOptionsCache()
     dashboard[AGGREGATES] = AggregateCache()
@@ -111,6 +114,13 @@ def build_dashboard(config: DashboardConfig, media_dir: Path) -> web.Application
     admin_views.setup_routes(dashboard)
     announcements.setup_routes(dashboard)
     return dashboard
+
+
+async def _prepared_passwords(dashboard: web.Application) -> AsyncIterator[None]:
+    """The dummy password hash is made in a worker thread while the server starts serving."""
+    preparing = asyncio.create_task(dashboard[PASSWORDS].prepare())
+    yield
+    await preparing
 
 
 def _passwords(config: DashboardConfig) -> Passwords:

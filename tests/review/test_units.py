@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -69,6 +72,24 @@ def test_passwords_verify_and_resist_garbage() -> None:
     assert not passwords.verify(stored, "wrong")
     assert not passwords.verify(None, "anything"), "unknown accounts still cost a verification, and fail"
     assert not passwords.verify("not-a-hash", "anything")
+
+
+def test_the_dummy_hash_is_made_once_when_first_needed_not_when_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[str] = []
+    real_hash = PasswordHasher.hash
+
+    def counted(hasher: PasswordHasher, password: str | bytes, *, salt: bytes | None = None) -> str:
+        made.append(threading.current_thread().name)
+        return real_hash(hasher, password, salt=salt)
+
+    monkeypatch.setattr(PasswordHasher, "hash", counted)
+    passwords = Passwords(time_cost=1, memory_kib=1024)
+    assert made == [], "building the hasher (every start, every CLI command) makes no hash"
+    asyncio.run(passwords.prepare())
+    assert len(made) == 1 and made[0] != threading.current_thread().name, "made in a worker thread"
+    assert not passwords.verify(None, "anything") and not passwords.verify(None, "other")
+    asyncio.run(passwords.prepare())
+    assert len(made) == 1, "one dummy hash for the life of the process"
 
 
 def run_cli(
