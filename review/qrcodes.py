@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import io
 
-import segno
-from PIL import Image, ImageDraw, ImageFont
+# segno and Pillow are imported when a code is first drawn (start-up and memory of a bot whose
+# managers never print a poster).
 
 SCALE = 10  # pixels per module in the PNG
 BORDER = 4  # quiet zone, in modules (the QR standard asks for 4)
@@ -16,6 +16,9 @@ MARGIN = 16
 
 def qr_png(url: str) -> bytes:
     """The code (black on white) with `url` centred under it."""
+    import segno
+    from PIL import Image, ImageDraw, ImageFont
+
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="png", scale=SCALE, border=BORDER)
     with Image.open(io.BytesIO(buffer.getvalue())) as code:
@@ -33,6 +36,8 @@ def qr_png(url: str) -> bytes:
 
 def qr_svg(url: str) -> str:
     """A standalone SVG: the code as paths, and `url` as real text under it (scales for print)."""
+    import segno
+
     qr = segno.make(url, error="m")
     size = qr.symbol_size(scale=SCALE, border=BORDER)[0]
     width = max(size, int(len(url) * 8.4) + 2 * MARGIN)  # monospace at 14 px: about 8.4 px a character

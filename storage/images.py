@@ -11,8 +11,14 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow (and its image libraries, 3-4 MiB resident) is imported when an image is first cleaned:
+# the dashboard's upload views import this module, and a bot that never receives an upload
+# should not carry it.
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 6000  # pixels, either side
@@ -41,6 +47,8 @@ class CleanImage:
 
 def clean_image(raw: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> CleanImage:
     """Decode, re-encode in the same format without metadata, and verify the result (CPU-bound)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     if len(raw) > max_bytes:
         raise ImageError(f"larger than {max_bytes // (1024 * 1024)} MB")
     try:
@@ -74,6 +82,8 @@ def _check_size(width: int, height: int) -> None:
 
 def _pixels_only(image: Image.Image, image_format: str) -> Image.Image:
     """A fresh image holding only the pixels (and a palette): nothing from the file's headers."""
+    from PIL import Image
+
     mode = image.mode if image.mode in ("RGB", "RGBA", "L", "LA", "P") else "RGBA"
     if image.mode == "P" and "transparency" in image.info:
         mode = "RGBA"  # keeps transparency without carrying the header field over
@@ -90,6 +100,8 @@ def _pixels_only(image: Image.Image, image_format: str) -> Image.Image:
 
 
 def _verify_clean(data: bytes) -> None:
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as check:
         left = METADATA_KEYS & set(check.info)
         if left or check.getexif():

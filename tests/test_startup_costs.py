@@ -12,14 +12,25 @@ from alembic.script import ScriptDirectory
 from storage.db import create_engine
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 
-# Imported by `tracebot run` only when needed: a migration, a translation model, a CLI progress bar.
-LAZY = ("alembic", "ctranslate2", "sentencepiece", "rich", "click", "pygments", "sqlalchemy.dialects.postgresql")
+# Imported by `tracebot run` only when needed: a migration, a translation model, a CLI progress bar,
+# an uploaded image or a poster's QR code.
+LAZY = (
+    "alembic",
+    "ctranslate2",
+    "sentencepiece",
+    "rich",
+    "click",
+    "pygments",
+    "sqlalchemy.dialects.postgresql",
+    "PIL",
+    "segno",
+)
 SERVER_IMPORTS = """
 import sys
 sys.modules.setdefault("httpx._main", None)  # as `tracebot run` does
 from bot.cli import build_parser
 build_parser()
-import bot.web, review
+import bot.web, review, review.app  # review.app: what mounting the dashboard imports
 print(" ".join(name for name in sys.argv[1:] if name in sys.modules))
 """
 
