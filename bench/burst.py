@@ -24,17 +24,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from bench.harness import collector_paused, percentile, start_bot, stop_bot, tail
 from bench.startup import TOKEN, free_port, proc_cpu_seconds, proc_rss_mib
-from bench.walk import (
-    Recorder,
-    collector_paused,
-    percentile,
-    prepare_tracebot,
-    start_bot,
-    stop_bot,
-    tail,
-    tip_walk,
-)
+from bench.walk import Recorder, prepare_tracebot, tip_walk
 from bot.demo_catalog import write_demo_catalog
 from emulator import BotApiEmulator
 from emulator.users import SimulatedUser

@@ -19,29 +19,35 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import gc
 import os
-import platform
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 
+from bench.harness import (
+    REPO,
+    busy_share,
+    collector_paused,
+    core_ticks,
+    percentile,
+    start_bot,
+    stop_bot,
+    tail,
+)
 from bench.startup import TOKEN, free_port, proc_cpu_seconds, proc_rss_mib, server_env
+from bench.walk_report import machine, pinning, print_report
 from emulator import BotApiEmulator
 from emulator.models import BotMessage
 from emulator.users import SimulatedUser
 
-REPO = Path(__file__).resolve().parent.parent
 PEERS_DIR = Path(tempfile.gettempdir()) / "tracebot-bench-peers"
 # Pinned peers. aiogram: the newest 3.x pip found when this was written.
 PEER_REQUIREMENTS = {
@@ -51,8 +57,6 @@ PEER_REQUIREMENTS = {
 PEER_SECRET = "bench-webhook-secret"
 REFERENCE = re.compile(r"T-\d{6}")
 STEPS = 6
-SATURATED = 0.9  # busy share of a core above which whoever runs there bounds the figures
-OTHER_WORK = 0.1  # share of the bot's core taken by other processes worth a note
 
 
 @dataclass
@@ -186,30 +190,6 @@ def peer_python(name: str) -> Path:
 # -- one bot, one round ------------------------------------------------------------------
 
 
-def pinned(cpu: int | None) -> Callable[[], None] | None:
-    """A preexec_fn that puts the child (and every thread it starts) on `cpu`."""
-    if cpu is None:
-        return None
-    return lambda: os.sched_setaffinity(0, {cpu})
-
-
-async def start_bot(argv: list[str], env: dict[str, str], log: Path, cpu: int | None) -> asyncio.subprocess.Process:
-    """The bot as its own process on `cpu`, its stderr in `log`."""
-    with log.open("wb") as errors:
-        return await asyncio.create_subprocess_exec(
-            *argv, env=env, cwd=REPO, stdout=asyncio.subprocess.DEVNULL, stderr=errors, preexec_fn=pinned(cpu)
-        )
-
-
-async def stop_bot(process: asyncio.subprocess.Process) -> None:
-    process.terminate()
-    try:
-        await asyncio.wait_for(process.wait(), 15)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-
-
 async def prepare_tracebot(
     emulator: BotApiEmulator, args: argparse.Namespace, folder: Path, port: int, *, webhook: bool = True
 ) -> dict[str, str]:
@@ -243,10 +223,6 @@ def peer_env(emulator: BotApiEmulator, port: int) -> dict[str, str]:
     }
 
 
-def tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-2000:]
-
-
 async def wait_serving(emulator: BotApiEmulator, process: asyncio.subprocess.Process, url: str, log: Path) -> None:
     """Until the bot has set its webhook and its HTTP server answers (any status)."""
     async with aiohttp.ClientSession() as http:
@@ -277,47 +253,6 @@ async def walk_all(emulator: BotApiEmulator, walk: Walk, users: int, concurrency
 
     await asyncio.gather(*(walker() for _ in range(concurrency)))
     return stalled
-
-
-def core_ticks() -> dict[int, tuple[int, int]]:
-    """Busy and total clock ticks of each core so far (/proc/stat; busy = not idle, not waiting for I/O)."""
-    ticks = {}
-    for line in Path("/proc/stat").read_text().splitlines():
-        name, *values = line.split()
-        if name.startswith("cpu") and name != "cpu":
-            numbers = [int(value) for value in values[:8]]  # user nice system idle iowait irq softirq steal
-            ticks[int(name[3:])] = (sum(numbers) - numbers[3] - numbers[4], sum(numbers))
-    return ticks
-
-
-def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
-    total = after[1] - before[1]
-    return (after[0] - before[0]) / total if total else 0.0
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No garbage collection in this process (the emulator and the users) while the users walk.
-
-    Its pauses landed in the tail of whichever bot was being measured, and grew round by round:
-    aiohttp caches each application's middleware chain (an `lru_cache` in `aiohttp.web_app`), so
-    every earlier round's emulator stays alive, and full collections here took 40 ms in the first
-    round and 100-220 ms by the third. What was alive before the walk is frozen, and a walk's
-    garbage waits for its end.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.unfreeze()
 
 
 async def measure(system: System, args: argparse.Namespace, folder: Path) -> Result:
@@ -383,64 +318,6 @@ async def measure(system: System, args: argparse.Namespace, folder: Path) -> Res
     )
 
 
-# -- the table ---------------------------------------------------------------------------
-
-
-def machine() -> str:
-    """CPU model, cores, Python, date and load: the table is only worth as much as this line."""
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        f"machine: {model}, {os.cpu_count()} cores; Python {platform.python_version()} "
-        f"({platform.python_implementation()}); {date}; load average {load} at start"
-    )
-
-
-COLUMNS = ("updates/s", "p50 ms", "p99 ms", "CPU ms/upd", "RSS MiB", "start-up s", "errors", "gen CPU", "webhook conns")
-
-
-def row(label: str, results: list[Result]) -> list[str]:
-    """One system's cells: medians over the rounds; errors summed."""
-
-    def middle(name: str) -> float:
-        return median(getattr(result, name) for result in results)
-
-    return [
-        label,
-        f"{middle('updates_per_s'):,.0f}",
-        f"{middle('p50_ms'):.1f}",
-        f"{middle('p99_ms'):.1f}",
-        f"{middle('cpu_ms_per_update'):.2f}",
-        f"{middle('rss_mib'):.0f}",
-        f"{middle('startup_s'):.2f}",
-        str(sum(result.errors for result in results)),
-        f"{middle('generator_cpu'):.0%}",
-        str(results[0].max_connections),
-    ]
-
-
-def print_table(rows: list[list[str]]) -> None:
-    header = ["system", *COLUMNS]
-    widths = [max(len(line[index]) for line in [header, *rows]) for index in range(len(header))]
-    for number, line in enumerate([header, *rows]):
-        cells = [line[0].ljust(widths[0])] + [
-            cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)
-        ]
-        print("| " + " | ".join(cells) + " |")
-        if number == 0:
-            print(
-                "|"
-                + "|".join("-" * (widths[0] + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths))
-                + "|"
-            )
-
-
 async def run(args: argparse.Namespace, systems: list[System]) -> None:
     results: dict[str, list[Result]] = {system.key: [] for system in systems}
     with tempfile.TemporaryDirectory(prefix="tracebot-walk-") as scratch:
@@ -468,60 +345,7 @@ async def run(args: argparse.Namespace, systems: list[System]) -> None:
         f"{args.users} users x {STEPS} steps, {args.concurrency} walking at once, {args.rounds} interleaved "
         f"round(s), medians; Tracebot on {database}; {pinning(args)}"
     )
-    print_table([row(system.label, results[system.key]) for system in systems])
-    print_notes(args, systems, results)
-    print("Each step, p50 / p99 ms (medians over the rounds):")
-    for system in systems:
-        rows = results[system.key]
-        cells = [
-            f"{name} {median(r.steps_ms[index][0] for r in rows):.0f}"
-            f" / {median(r.steps_ms[index][1] for r in rows):.0f}"
-            for index, name in enumerate(system.steps)
-            if all(len(r.steps_ms) > index for r in rows)
-        ]
-        print(f"  {system.label}: {', '.join(cells)}")
-
-
-def print_notes(args: argparse.Namespace, systems: list[System], results: dict[str, list[Result]]) -> None:
-    """What else ran on the two cores, and whether the generator's core was full (it then bounds the row)."""
-    print("gen CPU: this process (emulator + simulated users) over the walking phase, in shares of one core.")
-    if args.bot_cpu is None:
-        return
-    print("Cores busy over the walking phase (anything running on them counts), medians:")
-    bounded = []
-    for system in systems:
-        rows = results[system.key]
-        bot_core = median(r.cores_busy.get(args.bot_cpu, 0.0) for r in rows)
-        generator_core = median(r.cores_busy.get(args.generator_cpu, 0.0) for r in rows)
-        bot, generator = median(r.bot_cpu for r in rows), median(r.generator_cpu for r in rows)
-        notes = []
-        if bot_core - bot > OTHER_WORK:
-            notes.append("other work shared the bot's core")
-        if bot > SATURATED:
-            notes.append("the bot used its whole core: the bot bounds this row")
-        elif generator_core > SATURATED:
-            notes.append("the generator's core was full and the bot's was not: the generator may bound this row")
-            bounded.append(system.key)
-        print(
-            f"  {system.label}: CPU {args.bot_cpu} {bot_core:.0%} (the bot {bot:.0%}), "
-            f"CPU {args.generator_cpu} {generator_core:.0%} (the generator {generator:.0%})"
-            + (f" - {'; '.join(notes)}" if notes else "")
-        )
-    if bounded:
-        print(
-            f"Rows {', '.join(bounded)}: the emulator and the simulated users (with whatever else ran on their core) "
-            "may have kept the bot from going faster; their figures are a floor for the bot, not its limit."
-        )
-
-
-def median(values: Iterable[float]) -> float:
-    return float(statistics.median(values))
-
-
-def pinning(args: argparse.Namespace) -> str:
-    if args.bot_cpu is None:
-        return "not pinned (fewer than 2 CPUs available)"
-    return f"bot pinned to CPU {args.bot_cpu}, emulator + users to CPU {args.generator_cpu}"
+    print_report(args, systems, results)
 
 
 def main() -> None:
